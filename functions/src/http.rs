@@ -1,0 +1,163 @@
+//! Request parsing and response building shared by every route, and the one
+//! place where a `shared::Error` becomes an HTTP response.
+
+use crate::HandlerResult;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use shared::{Error, PageRequest};
+use std::str::FromStr;
+
+pub const JSON: &str = "application/json";
+
+/// Turns a handler's result into the response API Gateway returns.
+pub fn respond(result: HandlerResult) -> Response<Body> {
+    match result {
+        Ok(response) => response,
+        Err(err) => {
+            if err.status() >= 500 {
+                tracing::error!(error = %err, "request failed");
+            } else {
+                tracing::info!(status = err.status(), code = err.code(), "request refused");
+            }
+            error_response(&err)
+        }
+    }
+}
+
+pub fn error_response(err: &Error) -> Response<Body> {
+    Response::builder()
+        .status(err.status())
+        .header("content-type", JSON)
+        .body(Body::Text(err.body().to_string()))
+        .expect("status and header are valid")
+}
+
+/// A JSON response with `status`.
+pub fn json<T: Serialize>(status: u16, value: &T) -> HandlerResult {
+    let body = serde_json::to_string(value).map_err(Error::internal)?;
+    Ok(Response::builder()
+        .status(status)
+        .header("content-type", JSON)
+        .body(Body::Text(body))
+        .map_err(Error::internal)?)
+}
+
+pub fn no_content() -> HandlerResult {
+    Ok(Response::builder().status(204).body(Body::Empty).map_err(Error::internal)?)
+}
+
+/// A path parameter parsed into its typed id (400 if it is not one).
+pub fn path_param<T: FromStr<Err = Error>>(request: &Request, name: &str) -> Result<T, Error> {
+    let params = request.path_parameters();
+    let raw = params.first(name).ok_or_else(|| Error::invalid(format!("missing path parameter {name}")))?;
+    raw.parse()
+}
+
+/// The one value of a query parameter; a repeated parameter is ambiguous (400).
+pub fn query_param(request: &Request, name: &str) -> Result<Option<String>, Error> {
+    let params = request.query_string_parameters();
+    match params.all(name).as_deref() {
+        None | Some([]) => Ok(None),
+        Some([one]) => Ok(Some(one.to_string())),
+        Some(_) => Err(Error::invalid(format!("query parameter {name} was given more than once"))),
+    }
+}
+
+/// `?limit=` and `?cursor=`.
+pub fn page_request(request: &Request) -> Result<PageRequest, Error> {
+    PageRequest::parse(query_param(request, "limit")?.as_deref(), query_param(request, "cursor")?.as_deref())
+}
+
+/// The JSON body as `T`: 415 unless the content type is JSON, 400 if the
+/// body is missing, not UTF-8 or does not match `T` (unknown fields included).
+pub fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, Error> {
+    let content_type = request.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let media_type = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if media_type != JSON && !media_type.ends_with("+json") {
+        return Err(Error::UnsupportedMediaType {
+            code: "unsupported_media_type",
+            message: "send the body as JSON with content-type: application/json".into(),
+        });
+    }
+    let bytes: &[u8] = request.body().as_ref();
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::BadRequest { code: "missing_body", message: "a JSON body is required".into() });
+    }
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| Error::BadRequest { code: "invalid_json", message: "the body is not valid UTF-8".into() })?;
+    serde_json::from_str(text).map_err(|e| Error::BadRequest { code: "invalid_json", message: format!("invalid JSON body: {e}") })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::http::HeaderValue;
+    use serde::Deserialize;
+    use shared::ids::UserId;
+    use std::collections::HashMap;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct NewThing {
+        #[allow(dead_code)]
+        name: String,
+    }
+
+    fn request_with_body(content_type: Option<&str>, body: &str) -> Request {
+        let mut request = Request::new(Body::from(body));
+        if let Some(ct) = content_type {
+            request.headers_mut().insert("content-type", HeaderValue::from_str(ct).unwrap());
+        }
+        request
+    }
+
+    #[test]
+    fn bodies_are_checked_for_type_presence_and_shape() {
+        let cases: &[(Option<&str>, &str, u16, &str)] = &[
+            (None, r#"{"name":"a"}"#, 415, "unsupported_media_type"),
+            (Some("text/plain"), r#"{"name":"a"}"#, 415, "unsupported_media_type"),
+            (Some("application/json"), "", 400, "missing_body"),
+            (Some("application/json"), "  ", 400, "missing_body"),
+            (Some("application/json"), "{", 400, "invalid_json"),
+            (Some("application/json"), "[1]", 400, "invalid_json"),
+            (Some("application/json"), r#"{"name":1}"#, 400, "invalid_json"),
+            (Some("application/json"), r#"{"name":"a","admin":true}"#, 400, "invalid_json"),
+        ];
+        for (content_type, body, status, code) in cases {
+            let err = json_body::<NewThing>(&request_with_body(*content_type, body)).unwrap_err();
+            assert_eq!((err.status(), err.code()), (*status, *code), "{content_type:?} {body:?}");
+        }
+        let ok = json_body::<NewThing>(&request_with_body(Some("application/json; charset=utf-8"), r#"{"name":"a"}"#));
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn invalid_ids_in_the_path_are_400() {
+        for bad in ["USER#01ARZ3NDEKTSV4RRFFQ69G5FAV", "x", "01ARZ3NDEKTSV4RRFFQ69G5FA#"] {
+            let request = Request::default()
+                .with_path_parameters(HashMap::from([("userId".to_string(), bad.to_string())]));
+            let err = path_param::<UserId>(&request, "userId").unwrap_err();
+            assert_eq!((err.status(), err.code()), (400, "invalid_id"));
+        }
+    }
+
+    #[test]
+    fn repeated_query_parameters_are_400() {
+        let request = Request::default().with_query_string_parameters(HashMap::from([(
+            "limit".to_string(),
+            vec!["5".to_string(), "6".to_string()],
+        )]));
+        assert_eq!(page_request(&request).unwrap_err().status(), 400);
+    }
+
+    #[test]
+    fn errors_become_json_responses_with_their_status() {
+        let response = respond(Err(Error::not_found("no such user")));
+        assert_eq!(response.status(), 404);
+        assert_eq!(response.headers()["content-type"], JSON);
+        let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+        assert_eq!(body["error"]["code"], "not_found");
+        assert_eq!(body["error"]["message"], "no such user");
+    }
+}

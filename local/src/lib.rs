@@ -1,0 +1,10 @@
+//! Quire's local stack: `cargo run -p local` runs the whole backend on this
+//! machine, and the integration tests start the same stack in-process.
+
+pub mod engine;
+pub mod gateway;
+pub mod stack;
+pub mod template;
+pub mod testing;
+
+pub use stack::{LocalStack, Options, Storage};

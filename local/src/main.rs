@@ -1,0 +1,100 @@
+//! `cargo run -p local`: the whole Quire backend on this machine.
+
+use clap::Parser;
+use local::{LocalStack, Options, Storage};
+use std::path::PathBuf;
+use tracing_subscriber::EnvFilter;
+
+/// Runs Quire locally: embedded DynamoDB (dynoxide) plus every HTTP route of
+/// template.yaml behind an API Gateway emulator.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Cli {
+    /// Port for the API on 127.0.0.1.
+    #[arg(long, env = "QUIRE_PORT", default_value_t = 3000)]
+    port: u16,
+    /// Folder for the database file and the cursor signing key.
+    #[arg(long, env = "QUIRE_DATA_DIR", default_value = ".quire")]
+    data_dir: PathBuf,
+    /// Keep everything in memory: nothing is written to disk.
+    #[arg(long, conflicts_with_all = ["reset", "dynamodb_endpoint"])]
+    in_memory: bool,
+    /// Delete the data folder first and start empty.
+    #[arg(long)]
+    reset: bool,
+    /// Use this DynamoDB endpoint (e.g. DynamoDB Local) instead of the embedded engine.
+    #[arg(long, env = "QUIRE_DYNAMODB_ENDPOINT")]
+    dynamodb_endpoint: Option<String>,
+    /// The table's name.
+    #[arg(long, default_value = "quire")]
+    table_name: String,
+    /// The SAM template to serve.
+    #[arg(long, default_value_os_t = local::template::default_path())]
+    template: PathBuf,
+}
+
+/// dynoxide logs every 4xx it answers, and Quire expects many (a failed
+/// condition is how a duplicate email is caught): show its errors only.
+const DEFAULT_LOG_FILTER: &str = "info,dynoxide::server=error";
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER)))
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    if cli.reset && cli.data_dir.exists() {
+        std::fs::remove_dir_all(&cli.data_dir).map_err(|e| format!("resetting {}: {e}", cli.data_dir.display()))?;
+    }
+    let storage = match (cli.dynamodb_endpoint, cli.in_memory) {
+        (Some(endpoint), _) => Storage::External { endpoint },
+        (None, true) => Storage::InMemory,
+        (None, false) => Storage::Folder(cli.data_dir.clone()),
+    };
+    let described = match &storage {
+        Storage::InMemory => "in memory".to_string(),
+        Storage::Folder(dir) => format!("in {}", dir.join("quire.db").display()),
+        Storage::External { endpoint } => format!("at {endpoint}"),
+    };
+    let options = Options { template: cli.template, storage, table_name: cli.table_name, port: cli.port };
+    let stack = LocalStack::start(options).await?;
+    let engine = stack.engine().map(|e| format!(" (engine at {})", e.endpoint())).unwrap_or_default();
+    tracing::info!("table {:?} {described}{engine}", stack.table().name());
+    for route in stack_routes(&stack) {
+        tracing::info!("route {route}");
+    }
+    tracing::info!("Quire is listening on {} — Ctrl-C to stop", stack.url());
+    wait_for_signal().await;
+    tracing::info!("shutting down: finishing requests under way");
+    stack.shutdown().await;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+fn stack_routes(stack: &LocalStack) -> Vec<String> {
+    stack.template().routes().map(|(r, f)| format!("{} {} -> {}", r.method, r.path, f.binary)).collect()
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

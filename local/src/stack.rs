@@ -1,0 +1,171 @@
+//! The whole backend on this machine: the embedded engine (or an external
+//! DynamoDB endpoint), the table created from template.yaml if absent, and
+//! the API Gateway emulator serving every route of the template.
+
+use crate::engine::Engine;
+use crate::gateway::{self, Gateway};
+use crate::template::Template;
+use rand::TryRngCore;
+use shared::{Cursors, Table};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Where the data lives.
+#[derive(Clone, Debug)]
+pub enum Storage {
+    /// Gone when the process ends.
+    InMemory,
+    /// A SQLite file and the cursor signing key in this folder, kept across restarts.
+    Folder(PathBuf),
+    /// Another DynamoDB-compatible endpoint (DynamoDB Local, LocalStack, moto,
+    /// or AWS itself); the table is created there if absent.
+    External { endpoint: String },
+}
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub template: PathBuf,
+    pub storage: Storage,
+    pub table_name: String,
+    /// 0 picks a free port.
+    pub port: u16,
+}
+
+pub struct LocalStack {
+    url: String,
+    table: Table,
+    template: Template,
+    engine: Option<Engine>,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+const DATABASE_FILE: &str = "quire.db";
+const CURSOR_KEY_FILE: &str = "cursor-signing-key";
+
+impl LocalStack {
+    pub async fn start(options: Options) -> Result<Self, String> {
+        let template = Template::load(&options.template)?;
+        let (engine, endpoint, cursors) = match &options.storage {
+            Storage::InMemory => {
+                let engine = Engine::in_memory().await?;
+                let endpoint = engine.endpoint().to_string();
+                (Some(engine), endpoint, random_cursors())
+            }
+            Storage::Folder(dir) => {
+                std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+                let engine = Engine::persistent(&dir.join(DATABASE_FILE)).await?;
+                let endpoint = engine.endpoint().to_string();
+                (Some(engine), endpoint, stored_cursors(dir)?)
+            }
+            Storage::External { endpoint } => (None, endpoint.clone(), random_cursors()),
+        };
+        let table = Table::for_endpoint(&endpoint, &options.table_name, cursors);
+        ensure_table(&template, &table).await?;
+        let gateway = Arc::new(Gateway::new(&template, functions::HTTP_FUNCTIONS, table.clone())?);
+
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
+            .await
+            .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", options.port))?;
+        let url = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
+        let app = axum::Router::new().fallback(gateway::serve_request).with_state(gateway);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Ok(Self { url, table, template, engine, stop: Some(stop), server: Some(server) })
+    }
+
+    /// `http://127.0.0.1:<port>`
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Direct access to the table, for tests that look behind the API.
+    pub fn table(&self) -> &Table {
+        &self.table
+    }
+
+    pub fn template(&self) -> &Template {
+        &self.template
+    }
+
+    /// The embedded engine, when there is one.
+    pub fn engine(&self) -> Option<&Engine> {
+        self.engine.as_ref()
+    }
+
+    /// Stops taking requests, lets those under way finish, then closes the
+    /// engine: every acknowledged write is on disk when this returns.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        if let Some(engine) = self.engine.take() {
+            engine.shutdown().await;
+        }
+    }
+}
+
+impl Drop for LocalStack {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Creates the table from the template unless it already exists.
+pub async fn ensure_table(template: &Template, table: &Table) -> Result<(), String> {
+    match table.client().describe_table().table_name(table.name()).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {
+            template.table.create(table.client(), table.name()).await
+        }
+        Err(e) => Err(format!("cannot reach DynamoDB: {}", aws_sdk_dynamodb::error::DisplayErrorContext(e))),
+    }
+}
+
+fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.try_fill_bytes(&mut bytes).expect("the OS has randomness");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn random_cursors() -> Cursors {
+    Cursors::new(random_secret().as_bytes()).expect("64 hex characters are a long enough key")
+}
+
+/// The folder's signing key, made on first start (readable by the owner only).
+fn stored_cursors(dir: &Path) -> Result<Cursors, String> {
+    let path = dir.join(CURSOR_KEY_FILE);
+    let secret = match std::fs::read_to_string(&path) {
+        Ok(secret) => secret.trim().to_string(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let secret = random_secret();
+            write_private(&path, &secret).map_err(|e| format!("writing {}: {e}", path.display()))?;
+            secret
+        }
+        Err(e) => return Err(format!("reading {}: {e}", path.display())),
+    };
+    Cursors::new(secret.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents.as_bytes())
+}

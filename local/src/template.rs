@@ -1,0 +1,247 @@
+//! Reads template.yaml at run time: the table's definition and the HTTP
+//! routes with the function (binary) behind each. There is no second copy of
+//! either anywhere: tests and the local stack build everything from here.
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
+};
+use serde::Deserialize;
+use serde_yaml::Value;
+use std::path::{Path, PathBuf};
+
+/// The repository's template.yaml (found from this crate's source folder,
+/// so `cargo run` and `cargo test` work from any directory).
+pub fn default_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml")
+}
+
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub table: TableDefinition,
+    pub functions: Vec<Function>,
+}
+
+/// An `AWS::Serverless::Function` and the HTTP API routes it serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Function {
+    pub logical_id: String,
+    /// `Metadata.BuildProperties.Binary`: the cargo binary cargo-lambda builds.
+    pub binary: String,
+    pub routes: Vec<RouteSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteSpec {
+    /// Upper case, or `ANY`.
+    pub method: String,
+    /// As in the template, e.g. `/users/{userId}`.
+    pub path: String,
+}
+
+/// The `Properties` of the `AWS::DynamoDB::Table` resource.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TableDefinition {
+    pub billing_mode: Option<String>,
+    pub attribute_definitions: Vec<AttributeDef>,
+    pub key_schema: Vec<KeyDef>,
+    #[serde(default)]
+    pub global_secondary_indexes: Vec<IndexDef>,
+    pub time_to_live_specification: Option<TtlDef>,
+    pub stream_specification: Option<StreamDef>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AttributeDef {
+    pub attribute_name: String,
+    pub attribute_type: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyDef {
+    pub attribute_name: String,
+    pub key_type: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct IndexDef {
+    pub index_name: String,
+    pub key_schema: Vec<KeyDef>,
+    pub projection: ProjectionDef,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProjectionDef {
+    pub projection_type: String,
+    pub non_key_attributes: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TtlDef {
+    pub attribute_name: String,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StreamDef {
+    pub stream_view_type: String,
+}
+
+impl Template {
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let doc: Value = serde_yaml::from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
+        let resources = doc.get("Resources").and_then(Value::as_mapping).ok_or("no Resources section")?;
+        let mut table = None;
+        let mut functions = Vec::new();
+        for (id, resource) in resources {
+            let id = id.as_str().unwrap_or_default().to_string();
+            match resource.get("Type").and_then(Value::as_str) {
+                Some("AWS::DynamoDB::Table") => {
+                    if table.is_some() {
+                        return Err("more than one AWS::DynamoDB::Table: Quire uses one table".into());
+                    }
+                    let props = resource.get("Properties").cloned().unwrap_or(Value::Null);
+                    table = Some(serde_yaml::from_value(props).map_err(|e| format!("table {id}: {e}"))?);
+                }
+                Some("AWS::Serverless::Function") => functions.push(parse_function(&id, resource)?),
+                _ => {}
+            }
+        }
+        let table = table.ok_or("no AWS::DynamoDB::Table resource")?;
+        Ok(Self { table, functions })
+    }
+
+    /// Every HTTP route with the binary serving it.
+    pub fn routes(&self) -> impl Iterator<Item = (&RouteSpec, &Function)> {
+        self.functions.iter().flat_map(|f| f.routes.iter().map(move |r| (r, f)))
+    }
+}
+
+fn parse_function(id: &str, resource: &Value) -> Result<Function, String> {
+    let binary = resource
+        .get("Metadata")
+        .and_then(|m| m.get("BuildProperties"))
+        .and_then(|b| b.get("Binary"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("function {id} has no Metadata.BuildProperties.Binary"))?
+        .to_string();
+    let mut routes = Vec::new();
+    let events = resource.get("Properties").and_then(|p| p.get("Events")).and_then(Value::as_mapping);
+    for (name, event) in events.into_iter().flatten() {
+        if event.get("Type").and_then(Value::as_str) != Some("HttpApi") {
+            continue;
+        }
+        let props = event.get("Properties");
+        let field = |key: &str| props.and_then(|p| p.get(key)).and_then(Value::as_str);
+        let (Some(method), Some(path)) = (field("Method"), field("Path")) else {
+            return Err(format!("function {id}, event {name:?}: an HttpApi event needs Method and Path"));
+        };
+        routes.push(RouteSpec { method: method.to_ascii_uppercase(), path: path.to_string() });
+    }
+    Ok(Function { logical_id: id.to_string(), binary, routes })
+}
+
+impl TableDefinition {
+    /// Creates the table on `client` exactly as declared, and turns on its
+    /// TTL. (Point-in-time recovery is a backup setting with no behaviour to
+    /// emulate, so it is not applied locally.)
+    pub async fn create(&self, client: &aws_sdk_dynamodb::Client, name: &str) -> Result<(), String> {
+        let err = |e: &dyn std::fmt::Display| format!("creating table {name}: {e}");
+        let mut request = client
+            .create_table()
+            .table_name(name)
+            .set_billing_mode(self.billing_mode.as_deref().map(BillingMode::from))
+            .set_attribute_definitions(Some(self.attribute_definitions.iter().map(AttributeDef::to_sdk).collect::<Result<_, _>>().map_err(|e| err(&e))?))
+            .set_key_schema(Some(key_schema(&self.key_schema).map_err(|e| err(&e))?));
+        for index in &self.global_secondary_indexes {
+            let projection = Projection::builder()
+                .projection_type(ProjectionType::from(index.projection.projection_type.as_str()))
+                .set_non_key_attributes(index.projection.non_key_attributes.clone())
+                .build();
+            let gsi = GlobalSecondaryIndex::builder()
+                .index_name(&index.index_name)
+                .set_key_schema(Some(key_schema(&index.key_schema).map_err(|e| err(&e))?))
+                .projection(projection)
+                .build()
+                .map_err(|e| err(&e))?;
+            request = request.global_secondary_indexes(gsi);
+        }
+        if let Some(stream) = &self.stream_specification {
+            request = request.stream_specification(
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(StreamViewType::from(stream.stream_view_type.as_str()))
+                    .build()
+                    .map_err(|e| err(&e))?,
+            );
+        }
+        request.send().await.map_err(|e| err(&aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+        if let Some(ttl) = self.time_to_live_specification.as_ref().filter(|t| t.enabled) {
+            client
+                .update_time_to_live()
+                .table_name(name)
+                .time_to_live_specification(
+                    TimeToLiveSpecification::builder()
+                        .attribute_name(&ttl.attribute_name)
+                        .enabled(true)
+                        .build()
+                        .map_err(|e| err(&e))?,
+                )
+                .send()
+                .await
+                .map_err(|e| err(&aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+        }
+        Ok(())
+    }
+}
+
+impl AttributeDef {
+    fn to_sdk(&self) -> Result<AttributeDefinition, aws_sdk_dynamodb::error::BuildError> {
+        AttributeDefinition::builder()
+            .attribute_name(&self.attribute_name)
+            .attribute_type(ScalarAttributeType::from(self.attribute_type.as_str()))
+            .build()
+    }
+}
+
+fn key_schema(keys: &[KeyDef]) -> Result<Vec<KeySchemaElement>, aws_sdk_dynamodb::error::BuildError> {
+    keys.iter()
+        .map(|k| KeySchemaElement::builder().attribute_name(&k.attribute_name).key_type(KeyType::from(k.key_type.as_str())).build())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_repository_template() {
+        let template = Template::load(&default_path()).unwrap();
+        let keys: Vec<_> = template.table.key_schema.iter().map(|k| (k.attribute_name.as_str(), k.key_type.as_str())).collect();
+        assert_eq!(keys, [("PK", "HASH"), ("SK", "RANGE")]);
+        let indexes: Vec<_> = template.table.global_secondary_indexes.iter().map(|i| i.index_name.as_str()).collect();
+        assert_eq!(indexes, ["GSI1", "GSI2"]);
+        assert_eq!(template.table.time_to_live_specification.as_ref().unwrap().attribute_name, shared::keys::EXPIRES_AT);
+        assert_eq!(template.table.stream_specification.as_ref().unwrap().stream_view_type, "NEW_AND_OLD_IMAGES");
+        assert!(template.routes().any(|(r, f)| r.method == "GET" && r.path == "/health" && f.binary == "health"));
+    }
+
+    #[test]
+    fn template_errors_are_clear() {
+        assert!(Template::parse("Resources: {}").unwrap_err().contains("no AWS::DynamoDB::Table"));
+        let no_binary = "Resources:\n  T: {Type: AWS::DynamoDB::Table, Properties: {AttributeDefinitions: [], KeySchema: []}}\n  F:\n    Type: AWS::Serverless::Function\n    Properties: {}\n";
+        assert!(Template::parse(no_binary).unwrap_err().contains("Binary"));
+    }
+}

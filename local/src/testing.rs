@@ -1,0 +1,69 @@
+//! The integration tests' stack: a fresh in-memory engine per test (so tests
+//! run in parallel and need nothing installed), or, when
+//! `QUIRE_TEST_DYNAMODB_ENDPOINT` is set, that external endpoint with a
+//! uniquely named table per test, deleted when the test ends.
+
+use crate::stack::{LocalStack, Options, Storage};
+use std::ops::Deref;
+
+pub const EXTERNAL_ENDPOINT_ENV: &str = "QUIRE_TEST_DYNAMODB_ENDPOINT";
+
+pub struct TestStack {
+    stack: Option<LocalStack>,
+    /// Set when the table lives on an external endpoint and must be deleted.
+    external: Option<(String, String)>,
+}
+
+impl TestStack {
+    /// The stack on the engine chosen by the environment (see the module doc).
+    pub async fn start() -> Self {
+        match std::env::var(EXTERNAL_ENDPOINT_ENV) {
+            Ok(endpoint) if !endpoint.is_empty() => Self::on_endpoint(&endpoint).await,
+            _ => Self::launch(Storage::InMemory, "quire".into(), None).await,
+        }
+    }
+
+    /// The stack on an external endpoint, in a table of its own.
+    pub async fn on_endpoint(endpoint: &str) -> Self {
+        let name = format!("quire-test-{}", ulid::Ulid::new().to_string().to_lowercase());
+        let storage = Storage::External { endpoint: endpoint.to_string() };
+        Self::launch(storage, name.clone(), Some((endpoint.to_string(), name))).await
+    }
+
+    async fn launch(storage: Storage, table_name: String, external: Option<(String, String)>) -> Self {
+        let options = Options { template: crate::template::default_path(), storage, table_name, port: 0 };
+        let stack = LocalStack::start(options).await.unwrap_or_else(|e| panic!("the test stack did not start: {e}"));
+        Self { stack: Some(stack), external }
+    }
+}
+
+impl Deref for TestStack {
+    type Target = LocalStack;
+    fn deref(&self) -> &LocalStack {
+        self.stack.as_ref().expect("present until drop")
+    }
+}
+
+impl Drop for TestStack {
+    fn drop(&mut self) {
+        drop(self.stack.take());
+        if let Some((endpoint, name)) = self.external.take() {
+            // Drop cannot await, and the test's runtime may be shutting down:
+            // delete the table from a runtime of our own on another thread.
+            let deleted = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                runtime.block_on(async {
+                    let cursors = shared::Cursors::new(&[0u8; 32]).expect("32 bytes");
+                    let table = shared::Table::for_endpoint(&endpoint, &name, cursors);
+                    table.client().delete_table().table_name(&name).send().await.map(|_| ()).map_err(|e| {
+                        std::io::Error::other(format!("deleting test table {name}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(e)))
+                    })
+                })
+            })
+            .join();
+            if let Ok(Err(e)) = deleted {
+                eprintln!("warning: {e}");
+            }
+        }
+    }
+}

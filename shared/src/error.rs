@@ -1,0 +1,134 @@
+//! The one error type of the API, and its one mapping to HTTP.
+
+use serde_json::json;
+
+/// Everything that can go wrong while serving a request.
+///
+/// Client mistakes carry a stable machine-readable `code` and a message meant
+/// for the developer calling the API. `Internal` is the only 5xx: its detail
+/// is logged, never sent.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    #[error("{message}")]
+    Unauthorized { code: &'static str, message: String },
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
+    #[error("{message}")]
+    NotFound { code: &'static str, message: String },
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("{message}")]
+    PreconditionFailed { code: &'static str, message: String },
+    #[error("{message}")]
+    PayloadTooLarge { code: &'static str, message: String },
+    #[error("{message}")]
+    UnsupportedMediaType { code: &'static str, message: String },
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// A 400 with the generic `invalid_request` code.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::BadRequest { code: "invalid_request", message: message.into() }
+    }
+
+    /// A 404 naming what was not found.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::NotFound { code: "not_found", message: message.into() }
+    }
+
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        Self::Internal(detail.to_string())
+    }
+
+    /// The HTTP status this error maps to.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::BadRequest { .. } => 400,
+            Self::Unauthorized { .. } => 401,
+            Self::Forbidden { .. } => 403,
+            Self::NotFound { .. } => 404,
+            Self::Conflict { .. } => 409,
+            Self::PreconditionFailed { .. } => 412,
+            Self::PayloadTooLarge { .. } => 413,
+            Self::UnsupportedMediaType { .. } => 415,
+            Self::Internal(_) => 500,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest { code, .. }
+            | Self::Unauthorized { code, .. }
+            | Self::Forbidden { code, .. }
+            | Self::NotFound { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::PreconditionFailed { code, .. }
+            | Self::PayloadTooLarge { code, .. }
+            | Self::UnsupportedMediaType { code, .. } => code,
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    /// The response body: `{"error":{"code":"…","message":"…"}}`.
+    pub fn body(&self) -> serde_json::Value {
+        let message = match self {
+            // The detail may name tables, keys or SDK internals: it goes to the log only.
+            Self::Internal(_) => "internal server error".to_string(),
+            other => other.to_string(),
+        };
+        json!({ "error": { "code": self.code(), "message": message } })
+    }
+}
+
+impl<E, R> From<aws_sdk_dynamodb::error::SdkError<E, R>> for Error
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    fn from(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
+        Self::Internal(aws_sdk_dynamodb::error::DisplayErrorContext(err).to_string())
+    }
+}
+
+impl From<serde_dynamo::Error> for Error {
+    fn from(err: serde_dynamo::Error) -> Self {
+        Self::Internal(format!("item (de)serialization: {err}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_maps_to_its_status_and_a_json_body() {
+        let cases = [
+            (Error::invalid("bad"), 400, "invalid_request"),
+            (Error::Unauthorized { code: "unauthorized", message: "no key".into() }, 401, "unauthorized"),
+            (Error::Forbidden { code: "plan_limit_reached", message: "2 keys max".into() }, 403, "plan_limit_reached"),
+            (Error::not_found("no such user"), 404, "not_found"),
+            (Error::Conflict { code: "email_taken", message: "taken".into() }, 409, "email_taken"),
+            (Error::PreconditionFailed { code: "version_mismatch", message: "stale".into() }, 412, "version_mismatch"),
+            (Error::PayloadTooLarge { code: "item_too_large", message: "big".into() }, 413, "item_too_large"),
+            (Error::UnsupportedMediaType { code: "unsupported_media_type", message: "json".into() }, 415, "unsupported_media_type"),
+            (Error::internal("table quire-prod throttled"), 500, "internal_error"),
+        ];
+        for (err, status, code) in cases {
+            assert_eq!(err.status(), status, "{err:?}");
+            let body = err.body();
+            assert_eq!(body["error"]["code"], code);
+            assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        }
+    }
+
+    #[test]
+    fn internal_detail_never_reaches_the_body() {
+        let body = Error::internal("ConditionalCheckFailed on USER#01ABC in quire-prod").body();
+        let text = body.to_string();
+        assert!(!text.contains("quire-prod") && !text.contains("USER#"), "{text}");
+    }
+}

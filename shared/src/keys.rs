@@ -1,0 +1,128 @@
+//! Every key format of the table, in one place.
+//!
+//! The table has string keys `PK`/`SK` and two overloaded GSIs
+//! (`GSI1PK`/`GSI1SK`, `GSI2PK`/`GSI2SK`). Items that are read together share
+//! a partition; prefixes tell entities apart. Inputs are typed ids (ULIDs) or
+//! normalised emails, so no request text can add a `#` of its own.
+
+use crate::ids::{ApiKeyId, CommentId, PostId, UserId};
+use aws_sdk_dynamodb::types::AttributeValue;
+use std::collections::HashMap;
+
+pub const PK: &str = "PK";
+pub const SK: &str = "SK";
+pub const GSI1: &str = "GSI1";
+pub const GSI1PK: &str = "GSI1PK";
+pub const GSI1SK: &str = "GSI1SK";
+pub const GSI2: &str = "GSI2";
+pub const GSI2PK: &str = "GSI2PK";
+pub const GSI2SK: &str = "GSI2SK";
+/// The TTL attribute (epoch seconds), as declared in template.yaml.
+pub const EXPIRES_AT: &str = "expiresAt";
+
+/// The primary key of one item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    /// The key as the `Key` parameter of GetItem, UpdateItem, DeleteItem.
+    pub fn to_attributes(&self) -> HashMap<String, AttributeValue> {
+        HashMap::from([
+            (PK.to_string(), AttributeValue::S(self.pk.clone())),
+            (SK.to_string(), AttributeValue::S(self.sk.clone())),
+        ])
+    }
+}
+
+pub fn user_partition(user: UserId) -> String {
+    format!("USER#{user}")
+}
+
+/// A user's profile: `USER#<id>` / `PROFILE`.
+pub fn profile(user: UserId) -> Key {
+    Key { pk: user_partition(user), sk: "PROFILE".into() }
+}
+
+/// The partition of GSI1 holding every profile (the all-users listing);
+/// the sort key orders users by sign-up time.
+pub const ALL_USERS: &str = "USERS";
+pub fn all_users_sort(user: UserId) -> String {
+    format!("USER#{user}")
+}
+
+/// The guard item that makes an email unique: `EMAIL#<email>` / `EMAIL`.
+/// `email` must already be normalised (trimmed, lower case).
+pub fn email_guard(email: &str) -> Key {
+    Key { pk: email_partition(email), sk: "EMAIL".into() }
+}
+
+/// GSI2 partition of a profile, for the by-email lookup.
+pub fn email_partition(email: &str) -> String {
+    format!("EMAIL#{email}")
+}
+
+/// An API key, beside its owner's profile: `USER#<id>` / `APIKEY#<keyId>`.
+pub fn api_key(user: UserId, key: ApiKeyId) -> Key {
+    Key { pk: user_partition(user), sk: format!("{API_KEY_PREFIX}{key}") }
+}
+pub const API_KEY_PREFIX: &str = "APIKEY#";
+
+/// A post: `POST#<id>` / `POST`. Its comments share the partition.
+pub fn post(post: PostId) -> Key {
+    Key { pk: post_partition(post), sk: "POST".into() }
+}
+
+pub fn post_partition(post: PostId) -> String {
+    format!("POST#{post}")
+}
+
+/// A comment: `POST#<postId>` / `COMMENT#<commentId>`, time-ordered in its post.
+pub fn comment(post: PostId, comment: CommentId) -> Key {
+    Key { pk: post_partition(post), sk: format!("{COMMENT_PREFIX}{comment}") }
+}
+pub const COMMENT_PREFIX: &str = "COMMENT#";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const U: &str = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
+    const P: &str = "01BX5ZZKBKACTAV9WEVGEMMVRY";
+    const C: &str = "01BX5ZZKBKACTAV9WEVGEMMVS0";
+
+    #[test]
+    fn key_formats() {
+        let user = UserId::parse(U).unwrap();
+        let post_id = PostId::parse(P).unwrap();
+        let comment_id = CommentId::parse(C).unwrap();
+        let key_id = ApiKeyId::parse(C).unwrap();
+        assert_eq!(profile(user), Key { pk: format!("USER#{U}"), sk: "PROFILE".into() });
+        assert_eq!(all_users_sort(user), format!("USER#{U}"));
+        assert_eq!(email_guard("ada@example.com"), Key { pk: "EMAIL#ada@example.com".into(), sk: "EMAIL".into() });
+        assert_eq!(email_partition("ada@example.com"), "EMAIL#ada@example.com");
+        assert_eq!(api_key(user, key_id), Key { pk: format!("USER#{U}"), sk: format!("APIKEY#{C}") });
+        assert_eq!(post(post_id), Key { pk: format!("POST#{P}"), sk: "POST".into() });
+        assert_eq!(comment(post_id, comment_id), Key { pk: format!("POST#{P}"), sk: format!("COMMENT#{C}") });
+    }
+
+    #[test]
+    fn key_attributes_are_strings_named_pk_and_sk() {
+        let attrs = profile(UserId::parse(U).unwrap()).to_attributes();
+        assert_eq!(attrs.len(), 2);
+        assert_eq!(attrs[PK], AttributeValue::S(format!("USER#{U}")));
+        assert_eq!(attrs[SK], AttributeValue::S("PROFILE".into()));
+    }
+
+    #[test]
+    fn a_posts_comments_sort_after_the_post_in_time_order() {
+        let post_id = PostId::generate();
+        let first = comment(post_id, CommentId::generate());
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let second = comment(post_id, CommentId::generate());
+        assert_eq!(first.pk, post(post_id).pk);
+        assert!(first.sk < second.sk);
+    }
+}

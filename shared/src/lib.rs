@@ -1,0 +1,14 @@
+//! Quire's data model: every rule of the API lives here, so the Lambda
+//! handlers in `functions/` stay thin (parse → call this crate → respond).
+
+pub mod error;
+pub mod ids;
+pub mod item_size;
+pub mod keys;
+pub mod page;
+pub mod round_trips;
+pub mod table;
+
+pub use error::Error;
+pub use page::{Cursors, Page, PageRequest};
+pub use table::{Table, to_item};

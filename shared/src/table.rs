@@ -1,0 +1,75 @@
+//! The handle every operation takes: the DynamoDB client, the table's name
+//! and the cursor signer. Built once per process (in a Lambda's `main`, or
+//! once by the local stack) and cloned cheaply into each request.
+
+use crate::round_trips::RoundTripCounter;
+use crate::{Cursors, Error};
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Environment variables a function reads at start.
+pub const TABLE_NAME_ENV: &str = "TABLE_NAME";
+pub const CURSOR_SIGNING_KEY_ENV: &str = "CURSOR_SIGNING_KEY";
+
+#[derive(Clone, Debug)]
+pub struct Table {
+    client: aws_sdk_dynamodb::Client,
+    name: Arc<str>,
+    cursors: Cursors,
+}
+
+impl Table {
+    /// The Lambda way: `TABLE_NAME`, `CURSOR_SIGNING_KEY` (at least 32
+    /// characters of secret text) and the standard AWS
+    /// environment (region and credentials from the environment, so nothing
+    /// is probed over the network at start; `AWS_ENDPOINT_URL_DYNAMODB` or
+    /// `AWS_ENDPOINT_URL` point the client at another endpoint).
+    pub async fn from_env() -> Result<Self, Error> {
+        let name = std::env::var(TABLE_NAME_ENV)
+            .map_err(|_| Error::internal(format!("{TABLE_NAME_ENV} is not set")))?;
+        let key = std::env::var(CURSOR_SIGNING_KEY_ENV)
+            .map_err(|_| Error::internal(format!("{CURSOR_SIGNING_KEY_ENV} is not set")))?;
+        let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        let config = aws_sdk_dynamodb::config::Builder::from(&sdk);
+        Ok(Self::with_config(config, name, Cursors::new(key.as_bytes())?))
+    }
+
+    /// A client for a local or test endpoint (dynoxide, DynamoDB Local…), with
+    /// fixed dummy credentials: such engines accept any.
+    pub fn for_endpoint(endpoint_url: &str, name: &str, cursors: Cursors) -> Self {
+        let config = aws_sdk_dynamodb::config::Builder::new()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("local", "local", None, None, "quire-local"))
+            .endpoint_url(endpoint_url);
+        Self::with_config(config, name, cursors)
+    }
+
+    fn with_config(config: aws_sdk_dynamodb::config::Builder, name: impl Into<Arc<str>>, cursors: Cursors) -> Self {
+        let client = aws_sdk_dynamodb::Client::from_conf(config.interceptor(RoundTripCounter).build());
+        Self { client, name: name.into(), cursors }
+    }
+
+    pub fn client(&self) -> &aws_sdk_dynamodb::Client {
+        &self.client
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn cursors(&self) -> &Cursors {
+        &self.cursors
+    }
+}
+
+/// Serialises an entity into an item with serde_dynamo, refusing one that
+/// DynamoDB would refuse as too large (413).
+pub fn to_item<T: Serialize>(entity: &T) -> Result<HashMap<String, AttributeValue>, Error> {
+    let item = serde_dynamo::to_item(entity)?;
+    crate::item_size::check(&item)?;
+    Ok(item)
+}
