@@ -5,7 +5,7 @@ use crate::HandlerResult;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use shared::{Error, PageRequest};
+use shared::{Caller, Error, PageRequest};
 use std::str::FromStr;
 
 pub const JSON: &str = "application/json";
@@ -43,6 +43,14 @@ pub fn json<T: Serialize>(status: u16, value: &T) -> HandlerResult {
         .map_err(Error::internal)?)
 }
 
+/// A JSON response carrying the resource's version as a strong `ETag`.
+pub fn json_with_etag<T: Serialize>(status: u16, version: u64, value: &T) -> HandlerResult {
+    let mut response = json(status, value)?;
+    let etag = format!("\"{version}\"").parse().map_err(Error::internal)?;
+    response.headers_mut().insert("etag", etag);
+    Ok(response)
+}
+
 pub fn no_content() -> HandlerResult {
     Ok(Response::builder().status(204).body(Body::Empty).map_err(Error::internal)?)
 }
@@ -67,6 +75,37 @@ pub fn query_param(request: &Request, name: &str) -> Result<Option<String>, Erro
 /// `?limit=` and `?cursor=`.
 pub fn page_request(request: &Request) -> Result<PageRequest, Error> {
     PageRequest::parse(query_param(request, "limit")?.as_deref(), query_param(request, "cursor")?.as_deref())
+}
+
+/// The caller, as the API-key authorizer described them. A route reached
+/// without it was deployed without the authorizer: refuse rather than guess.
+pub fn caller(request: &Request) -> Result<Caller, Error> {
+    let context = request.request_context_ref().and_then(|c| c.authorizer()).map(|a| &a.fields);
+    let unauthorized = || Error::Unauthorized { code: "unauthorized", message: "an API key is required".into() };
+    let fields = context.filter(|f| !f.is_empty()).ok_or_else(unauthorized)?;
+    let value = serde_json::Value::Object(fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+    serde_json::from_value(value).map_err(|_| unauthorized())
+}
+
+/// `If-Match: "<version>"` (quotes optional) as a version number.
+pub fn if_match(request: &Request) -> Result<Option<u64>, Error> {
+    let Some(value) = request.headers().get("if-match") else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or("").trim();
+    let unquoted = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(text);
+    unquoted.parse::<u64>().map(Some).map_err(|_| Error::BadRequest {
+        code: "invalid_if_match",
+        message: "If-Match must be the version from the ETag, e.g. \"3\"".into(),
+    })
+}
+
+/// Like [`json_body`], but an absent body means `T::default()`.
+pub fn optional_json_body<T: DeserializeOwned + Default>(request: &Request) -> Result<T, Error> {
+    if request.body().as_ref().iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    json_body(request)
 }
 
 /// The JSON body as `T`: 415 unless the content type is JSON, 400 if the

@@ -3,6 +3,7 @@
 //! on Lambda, and one entry in [`HTTP_FUNCTIONS`], through which the local
 //! stack and the tests call the very same handler.
 
+pub mod authorizer;
 pub mod http;
 pub mod routes;
 
@@ -18,23 +19,59 @@ pub type HandlerResult = Result<Response<Body>, shared::Error>;
 pub type HttpHandler = fn(Table, Request) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>>;
 
 /// One HTTP Lambda function: its binary name (as in template.yaml's
-/// `BuildProperties.Binary`) and its handler.
+/// `BuildProperties.Binary`), its handler, and the DynamoDB actions it needs
+/// (a test holds its IAM policy in template.yaml to exactly these).
 pub struct HttpFunction {
     pub binary: &'static str,
     pub handler: HttpHandler,
+    pub iam_actions: &'static [&'static str],
 }
 
 macro_rules! http_function {
-    ($binary:literal, $route:ident) => {
+    ($binary:literal, $route:ident, [$($action:literal),*]) => {
         HttpFunction {
             binary: $binary,
             handler: |table, request| Box::pin(async move { http::respond(routes::$route::handle(table, request).await) }),
+            iam_actions: &[$($action),*],
         }
     };
 }
 
-/// Every HTTP function. A test checks this list against template.yaml both ways.
-pub const HTTP_FUNCTIONS: &[HttpFunction] = &[http_function!("health", health)];
+/// Every HTTP function. Tests check this list against template.yaml both ways.
+pub const HTTP_FUNCTIONS: &[HttpFunction] = &[
+    http_function!("health", health, []),
+    http_function!("create-user", create_user, ["dynamodb:PutItem"]),
+    http_function!("list-users", list_users, ["dynamodb:Query"]),
+    http_function!("get-user", get_user, ["dynamodb:GetItem"]),
+    http_function!("get-user-by-email", get_user_by_email, ["dynamodb:Query"]),
+    http_function!("get-me", get_me, ["dynamodb:GetItem"]),
+    http_function!("update-me", update_me, ["dynamodb:UpdateItem"]),
+    http_function!("change-plan", change_plan, ["dynamodb:UpdateItem"]),
+    http_function!("delete-me", delete_me, ["dynamodb:GetItem", "dynamodb:DeleteItem"]),
+    http_function!("create-api-key", create_api_key, ["dynamodb:UpdateItem", "dynamodb:PutItem"]),
+    http_function!("list-api-keys", list_api_keys, ["dynamodb:Query"]),
+    http_function!("revoke-api-key", revoke_api_key, ["dynamodb:UpdateItem"]),
+];
+
+/// A Lambda authorizer handler, callable by the local stack.
+pub type AuthorizerHandler = fn(
+    Table,
+    authorizer::AuthorizerRequest,
+) -> Pin<Box<dyn Future<Output = Result<authorizer::AuthorizerResponse, shared::Error>> + Send>>;
+
+/// A Lambda authorizer function: binary, handler, DynamoDB actions.
+pub struct AuthorizerFunction {
+    pub binary: &'static str,
+    pub handler: AuthorizerHandler,
+    pub iam_actions: &'static [&'static str],
+}
+
+/// Every authorizer function (Quire has one: API keys).
+pub const AUTHORIZER_FUNCTIONS: &[AuthorizerFunction] = &[AuthorizerFunction {
+    binary: "authorizer",
+    handler: |table, event| Box::pin(authorizer::handle(table, event)),
+    iam_actions: &["dynamodb:UpdateItem"],
+}];
 
 /// The `main` of every HTTP function binary: builds the table handle once per
 /// process (cold start), then serves invocations with `handler`.

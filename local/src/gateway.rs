@@ -4,11 +4,13 @@
 //! in the Lambda runtime before the handler sees it.
 
 use crate::template::Template;
-use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpRequestContext};
+use aws_lambda_events::apigw::{
+    ApiGatewayRequestAuthorizer, ApiGatewayV2CustomAuthorizerV2Request, ApiGatewayV2httpRequest, ApiGatewayV2httpRequestContext,
+};
 use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, State};
 use base64::Engine as _;
-use functions::{HttpFunction, HttpHandler};
+use functions::{AuthorizerFunction, AuthorizerHandler, HttpFunction, HttpHandler};
 use http::{HeaderMap, HeaderValue, Request, Response};
 use shared::{Error, Table};
 use std::collections::HashMap;
@@ -21,6 +23,8 @@ pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 
 /// Response header (local stack only) listing the DynamoDB operations a request made.
 pub const DYNAMODB_CALLS_HEADER: &str = "x-quire-dynamodb-calls";
+/// The same for the authorizer's calls on that request.
+pub const AUTHORIZER_CALLS_HEADER: &str = "x-quire-authorizer-dynamodb-calls";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
@@ -37,6 +41,21 @@ pub struct Route {
     method: String,
     segments: Vec<Segment>,
     handler: HttpHandler,
+    authorizer: Option<Authorizer>,
+}
+
+#[derive(Clone)]
+struct Authorizer {
+    identity_headers: Vec<String>,
+    handler: AuthorizerHandler,
+}
+
+/// What one request produced, for the response and the log line.
+struct Outcome {
+    response: Response<Body>,
+    route_key: Option<String>,
+    calls: Vec<String>,
+    authorizer_calls: Vec<String>,
 }
 
 pub struct Gateway {
@@ -47,7 +66,26 @@ pub struct Gateway {
 impl Gateway {
     /// Every route of the template, bound to its handler. A route whose
     /// function has no handler is an error: the stack must not start half-built.
-    pub fn new(template: &Template, functions: &[HttpFunction], table: Table) -> Result<Self, String> {
+    pub fn new(
+        template: &Template,
+        functions: &[HttpFunction],
+        authorizer_functions: &[AuthorizerFunction],
+        table: Table,
+    ) -> Result<Self, String> {
+        let mut authorizers = HashMap::new();
+        for spec in &template.authorizers {
+            let function = template.functions.iter().find(|f| f.logical_id == spec.function).ok_or_else(|| {
+                format!("authorizer {} names function {}, which is not in the template", spec.name, spec.function)
+            })?;
+            let handler = authorizer_functions.iter().find(|a| a.binary == function.binary).ok_or_else(|| {
+                format!(
+                    "authorizer {} runs {} (binary {:?}), but functions::AUTHORIZER_FUNCTIONS has no handler for it",
+                    spec.name, function.logical_id, function.binary
+                )
+            })?;
+            let authorizer = Authorizer { identity_headers: spec.identity_headers.clone(), handler: handler.handler };
+            authorizers.insert(spec.name.clone(), authorizer);
+        }
         let mut routes = Vec::new();
         for (spec, function) in template.routes() {
             let handler = functions.iter().find(|f| f.binary == function.binary).ok_or_else(|| {
@@ -62,6 +100,7 @@ impl Gateway {
                 method: spec.method.clone(),
                 segments: parse_path(&spec.path)?,
                 handler: handler.handler,
+                authorizer: spec.authorizer.as_ref().map(|name| authorizers[name].clone()),
             });
         }
         Ok(Self { routes, table })
@@ -100,54 +139,71 @@ impl Gateway {
         let request_id = ulid::Ulid::new().to_string();
         let method = request.method().as_str().to_string();
         let path = request.uri().path().to_string();
-        let (outcome, route_key, calls) = self.dispatch(remote, &request_id, request).await;
-        let mut response = outcome.unwrap_or_else(|err| to_axum(functions::http::error_response(&err)));
+        let outcome = self.dispatch(remote, &request_id, request).await;
+        let mut response = outcome.response;
         let headers = response.headers_mut();
         headers.insert("apigw-requestid", HeaderValue::from_str(&request_id).expect("a ULID is a valid header"));
-        headers.insert(DYNAMODB_CALLS_HEADER, HeaderValue::from_str(&calls.join(",")).unwrap_or(HeaderValue::from_static("")));
+        for (name, calls) in [(DYNAMODB_CALLS_HEADER, &outcome.calls), (AUTHORIZER_CALLS_HEADER, &outcome.authorizer_calls)] {
+            headers.insert(name, HeaderValue::from_str(&calls.join(",")).unwrap_or(HeaderValue::from_static("")));
+        }
         tracing::info!(
             target: "quire::request",
             %method,
-            route = route_key.as_deref().unwrap_or("(no route)"),
+            route = outcome.route_key.as_deref().unwrap_or("(no route)"),
             %path,
             status = response.status().as_u16(),
             latency_ms = format!("{:.2}", started.elapsed().as_secs_f64() * 1000.0),
-            dynamodb_calls = calls.len(),
+            dynamodb_calls = outcome.calls.len() + outcome.authorizer_calls.len(),
             request_id = %request_id,
         );
         response
     }
 
-    async fn dispatch(
-        &self,
-        remote: SocketAddr,
-        request_id: &str,
-        request: Request<Body>,
-    ) -> (Result<Response<Body>, Error>, Option<String>, Vec<String>) {
+    async fn dispatch(&self, remote: SocketAddr, request_id: &str, request: Request<Body>) -> Outcome {
         let method = request.method().as_str().to_string();
         let path = request.uri().path().to_string();
+        let mut outcome = Outcome { response: Response::default(), route_key: None, calls: Vec::new(), authorizer_calls: Vec::new() };
         let Some((route, path_parameters)) = self.find(&method, &path) else {
             let err = Error::NotFound { code: "route_not_found", message: format!("no route matches {method} {path}") };
-            return (Err(err), None, Vec::new());
+            outcome.response = to_axum(functions::http::error_response(&err));
+            return outcome;
         };
-        let route_key = Some(route.route_key.clone());
+        outcome.route_key = Some(route.route_key.clone());
         let (parts, body) = request.into_parts();
-        let body = match to_bytes(body, MAX_BODY_BYTES).await {
-            Ok(bytes) => bytes,
-            Err(_) => {
-                let err = Error::PayloadTooLarge {
-                    code: "payload_too_large",
-                    message: format!("request bodies are limited to {MAX_BODY_BYTES} bytes (API Gateway's limit)"),
-                };
-                return (Err(err), route_key, Vec::new());
-            }
+        let Ok(body) = to_bytes(body, MAX_BODY_BYTES).await else {
+            let err = Error::PayloadTooLarge {
+                code: "payload_too_large",
+                message: format!("request bodies are limited to {MAX_BODY_BYTES} bytes (API Gateway's limit)"),
+            };
+            outcome.response = to_axum(functions::http::error_response(&err));
+            return outcome;
         };
-        let event = build_event(route, path_parameters, &parts, &body, remote, request_id);
+        let mut event = build_event(route, path_parameters, &parts, &body, remote, request_id);
+
+        if let Some(authorizer) = &route.authorizer {
+            let (context, calls) = self.authorize(authorizer, &event).await;
+            outcome.authorizer_calls = calls;
+            match context {
+                Ok(context) => {
+                    let mut described = ApiGatewayRequestAuthorizer::default();
+                    described.fields = context;
+                    event.request_context.authorizer = Some(described);
+                }
+                Err(refusal) => {
+                    outcome.response = refusal;
+                    return outcome;
+                }
+            }
+        }
+
         // Through JSON, as the Lambda runtime receives it.
         let json = serde_json::to_string(&event).expect("an API Gateway event serialises");
         let lambda_request = match lambda_http::request::from_str(&json) {
             Ok(r) => r,
-            Err(e) => return (Err(Error::internal(format!("event did not decode: {e}"))), route_key, Vec::new()),
+            Err(e) => {
+                outcome.response = to_axum(functions::http::error_response(&Error::internal(format!("event did not decode: {e}"))));
+                return outcome;
+            }
         };
         let handler = route.handler;
         let table = self.table.clone();
@@ -155,10 +211,97 @@ impl Gateway {
         // an errored Lambda invocation) without taking the stack down.
         let invocation = tokio::spawn(shared::round_trips::record(async move { handler(table, lambda_request).await }));
         match invocation.await {
-            Ok((response, calls)) => (Ok(to_axum(response)), route_key, calls),
-            Err(e) => (Err(Error::internal(format!("handler failed: {e}"))), route_key, Vec::new()),
+            Ok((response, calls)) => {
+                outcome.response = to_axum(response);
+                outcome.calls = calls;
+            }
+            Err(e) => {
+                tracing::error!("handler for {} failed: {e}", route.route_key);
+                outcome.response = api_gateway_message(500, "Internal Server Error");
+            }
+        }
+        outcome
+    }
+
+    /// API Gateway's authorizer step: 401 without invoking it when an
+    /// identity header is missing, 403 when it denies, 500 when it fails;
+    /// otherwise the context it returned.
+    async fn authorize(
+        &self,
+        authorizer: &Authorizer,
+        event: &ApiGatewayV2httpRequest,
+    ) -> (Result<HashMap<String, serde_json::Value>, Response<Body>>, Vec<String>) {
+        let identity: Option<Vec<String>> = authorizer
+            .identity_headers
+            .iter()
+            .map(|h| event.headers.get(h.to_ascii_lowercase()).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty()).map(str::to_string))
+            .collect();
+        let Some(identity) = identity else {
+            return (Err(api_gateway_message(401, "Unauthorized")), Vec::new());
+        };
+        let request = authorizer_event(event, identity);
+        let handler = authorizer.handler;
+        let table = self.table.clone();
+        let invocation = tokio::spawn(shared::round_trips::record(async move { handler(table, request).await }));
+        match invocation.await {
+            Ok((Ok(response), calls)) if response.is_authorized => {
+                let context = match response.context {
+                    serde_json::Value::Object(map) => map.into_iter().collect(),
+                    _ => HashMap::new(),
+                };
+                (Ok(context), calls)
+            }
+            Ok((Ok(_), calls)) => (Err(api_gateway_message(403, "Forbidden")), calls),
+            Ok((Err(e), calls)) => {
+                tracing::error!("authorizer failed: {e}");
+                (Err(api_gateway_message(500, "Internal Server Error")), calls)
+            }
+            Err(e) => {
+                tracing::error!("authorizer panicked: {e}");
+                (Err(api_gateway_message(500, "Internal Server Error")), Vec::new())
+            }
         }
     }
+}
+
+/// The fixed responses API Gateway itself sends (an HTTP API cannot change
+/// them): `{"message":"Unauthorized"}` and the like.
+fn api_gateway_message(status: u16, message: &str) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Body::from(serde_json::json!({ "message": message }).to_string()))
+        .expect("a valid response")
+}
+
+/// The payload 2.0 event API Gateway sends a REQUEST authorizer, made from
+/// the route's event and passed through JSON as Lambda would.
+fn authorizer_event(event: &ApiGatewayV2httpRequest, identity: Vec<String>) -> ApiGatewayV2CustomAuthorizerV2Request {
+    let context = &event.request_context;
+    let route_arn = format!(
+        "arn:aws:execute-api:us-east-1:{}:{}/{}/{}{}",
+        context.account_id.as_deref().unwrap_or_default(),
+        context.apiid.as_deref().unwrap_or_default(),
+        context.stage.as_deref().unwrap_or_default(),
+        context.http.method,
+        event.raw_path.as_deref().unwrap_or_default(),
+    );
+    let value = serde_json::json!({
+        "version": "2.0",
+        "type": "REQUEST",
+        "routeArn": route_arn,
+        "identitySource": identity,
+        "routeKey": event.route_key,
+        "rawPath": event.raw_path,
+        "rawQueryString": event.raw_query_string,
+        "cookies": event.cookies.clone().unwrap_or_default(),
+        "headers": serde_json::to_value(event).ok().and_then(|e| e.get("headers").cloned()).unwrap_or_default(),
+        "queryStringParameters": serde_json::to_value(event).ok().and_then(|e| e.get("queryStringParameters").cloned()).unwrap_or_default(),
+        "requestContext": context,
+        "pathParameters": event.path_parameters,
+        "stageVariables": event.stage_variables,
+    });
+    serde_json::from_value(value).expect("an authorizer event deserialises")
 }
 
 fn parse_path(path: &str) -> Result<Vec<Segment>, String> {
@@ -299,15 +442,17 @@ mod tests {
             .map(|(method, path, binary)| Function {
                 logical_id: format!("{binary}Function"),
                 binary: binary.to_string(),
-                routes: vec![RouteSpec { method: method.to_string(), path: path.to_string() }],
+                routes: vec![RouteSpec { method: method.to_string(), path: path.to_string(), authorizer: None }],
+                iam_actions: Vec::new(),
             })
             .collect();
         let handlers: Vec<HttpFunction> = routes
             .iter()
-            .map(|(_, _, binary)| HttpFunction { binary, handler: functions::HTTP_FUNCTIONS[0].handler })
+            .map(|(_, _, binary)| HttpFunction { binary, handler: functions::HTTP_FUNCTIONS[0].handler, iam_actions: &[] })
             .collect();
         let cursors = shared::Cursors::new(&[0u8; 32]).unwrap();
-        Gateway::new(&Template { table, functions }, &handlers, Table::for_endpoint("http://127.0.0.1:9", "t", cursors)).unwrap()
+        let template = Template { table, functions, authorizers: Vec::new() };
+        Gateway::new(&template, &handlers, &[], Table::for_endpoint("http://127.0.0.1:9", "t", cursors)).unwrap()
     }
 
     fn found(g: &Gateway, method: &str, path: &str) -> Option<(&'static str, Vec<(String, String)>)> {
@@ -391,11 +536,13 @@ mod tests {
         let functions = vec![Function {
             logical_id: "OrphanFunction".into(),
             binary: "orphan".into(),
-            routes: vec![RouteSpec { method: "GET".into(), path: "/orphan".into() }],
+            routes: vec![RouteSpec { method: "GET".into(), path: "/orphan".into(), authorizer: None }],
+            iam_actions: Vec::new(),
         }];
         let cursors = shared::Cursors::new(&[0u8; 32]).unwrap();
         let table_handle = Table::for_endpoint("http://127.0.0.1:9", "t", cursors);
-        let err = Gateway::new(&Template { table, functions }, functions::HTTP_FUNCTIONS, table_handle).err().unwrap();
+        let template = Template { table, functions, authorizers: Vec::new() };
+        let err = Gateway::new(&template, functions::HTTP_FUNCTIONS, &[], table_handle).err().unwrap();
         assert!(err.contains("GET /orphan") && err.contains("OrphanFunction") && err.contains("orphan"), "{err}");
     }
 }

@@ -5,7 +5,6 @@
 use crate::engine::Engine;
 use crate::gateway::{self, Gateway};
 use crate::template::Template;
-use rand::TryRngCore;
 use shared::{Cursors, Table};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -65,7 +64,7 @@ impl LocalStack {
         };
         let table = Table::for_endpoint(&endpoint, &options.table_name, cursors);
         ensure_table(&template, &table).await?;
-        let gateway = Arc::new(Gateway::new(&template, functions::HTTP_FUNCTIONS, table.clone())?);
+        let gateway = Arc::new(Gateway::new(&template, functions::HTTP_FUNCTIONS, functions::AUTHORIZER_FUNCTIONS, table.clone())?);
 
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
             .await
@@ -137,9 +136,7 @@ pub async fn ensure_table(template: &Template, table: &Table) -> Result<(), Stri
 }
 
 fn random_secret() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.try_fill_bytes(&mut bytes).expect("the OS has randomness");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    shared::random::secret_hex(32)
 }
 
 fn random_cursors() -> Cursors {

@@ -20,6 +20,19 @@ pub fn default_path() -> PathBuf {
 pub struct Template {
     pub table: TableDefinition,
     pub functions: Vec<Function>,
+    /// The HTTP API's Lambda authorizers.
+    pub authorizers: Vec<AuthorizerSpec>,
+}
+
+/// A Lambda authorizer of the HTTP API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizerSpec {
+    pub name: String,
+    /// The function named by `FunctionArn: !GetAtt <Function>.Arn`.
+    pub function: String,
+    /// `Identity.Headers`: API Gateway answers 401 without invoking the
+    /// authorizer when one is missing.
+    pub identity_headers: Vec<String>,
 }
 
 /// An `AWS::Serverless::Function` and the HTTP API routes it serves.
@@ -29,6 +42,8 @@ pub struct Function {
     /// `Metadata.BuildProperties.Binary`: the cargo binary cargo-lambda builds.
     pub binary: String,
     pub routes: Vec<RouteSpec>,
+    /// Every `Action` its policies allow.
+    pub iam_actions: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +52,8 @@ pub struct RouteSpec {
     pub method: String,
     /// As in the template, e.g. `/users/{userId}`.
     pub path: String,
+    /// The authorizer guarding it, or `None` for a public route.
+    pub authorizer: Option<String>,
 }
 
 /// The `Properties` of the `AWS::DynamoDB::Table` resource.
@@ -105,6 +122,7 @@ impl Template {
         let resources = doc.get("Resources").and_then(Value::as_mapping).ok_or("no Resources section")?;
         let mut table = None;
         let mut functions = Vec::new();
+        let (authorizers, default_authorizer) = parse_api(resources)?;
         for (id, resource) in resources {
             let id = id.as_str().unwrap_or_default().to_string();
             match resource.get("Type").and_then(Value::as_str) {
@@ -115,12 +133,21 @@ impl Template {
                     let props = resource.get("Properties").cloned().unwrap_or(Value::Null);
                     table = Some(serde_yaml::from_value(props).map_err(|e| format!("table {id}: {e}"))?);
                 }
-                Some("AWS::Serverless::Function") => functions.push(parse_function(&id, resource)?),
+                Some("AWS::Serverless::Function") => functions.push(parse_function(&id, resource, default_authorizer.as_deref())?),
                 _ => {}
             }
         }
         let table = table.ok_or("no AWS::DynamoDB::Table resource")?;
-        Ok(Self { table, functions })
+        for function in &functions {
+            for route in &function.routes {
+                if let Some(name) = &route.authorizer {
+                    if !authorizers.iter().any(|a| &a.name == name) {
+                        return Err(format!("{} {} uses authorizer {name}, which the HttpApi does not define", route.method, route.path));
+                    }
+                }
+            }
+        }
+        Ok(Self { table, functions, authorizers })
     }
 
     /// Every HTTP route with the binary serving it.
@@ -129,7 +156,61 @@ impl Template {
     }
 }
 
-fn parse_function(id: &str, resource: &Value) -> Result<Function, String> {
+/// The `AWS::Serverless::HttpApi`'s authorizers and default authorizer.
+fn parse_api(resources: &serde_yaml::Mapping) -> Result<(Vec<AuthorizerSpec>, Option<String>), String> {
+    let mut apis = resources.values().filter(|r| r.get("Type").and_then(Value::as_str) == Some("AWS::Serverless::HttpApi"));
+    let Some(api) = apis.next() else {
+        return Ok((Vec::new(), None));
+    };
+    if apis.next().is_some() {
+        return Err("more than one AWS::Serverless::HttpApi: the local stack serves one API".into());
+    }
+    let auth = api.get("Properties").and_then(|p| p.get("Auth"));
+    let default = auth.and_then(|a| a.get("DefaultAuthorizer")).and_then(Value::as_str).map(str::to_string);
+    let mut authorizers = Vec::new();
+    for (name, spec) in auth.and_then(|a| a.get("Authorizers")).and_then(Value::as_mapping).into_iter().flatten() {
+        let name = name.as_str().unwrap_or_default().to_string();
+        let function = spec.get("FunctionArn").and_then(get_att_target).ok_or_else(|| {
+            format!("authorizer {name}: FunctionArn must be !GetAtt <Function>.Arn")
+        })?;
+        let identity_headers = spec
+            .get("Identity")
+            .and_then(|i| i.get("Headers"))
+            .and_then(Value::as_sequence)
+            .map(|h| h.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default();
+        authorizers.push(AuthorizerSpec { name, function, identity_headers });
+    }
+    Ok((authorizers, default))
+}
+
+/// `Function` from `!GetAtt Function.Arn` or `Fn::GetAtt: [Function, Arn]`.
+fn get_att_target(value: &Value) -> Option<String> {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == "GetAtt" => {
+            tagged.value.as_str().and_then(|s| s.strip_suffix(".Arn")).map(str::to_string)
+        }
+        Value::Mapping(m) => m.get("Fn::GetAtt")?.as_sequence()?.first()?.as_str().map(str::to_string),
+        _ => None,
+    }
+}
+
+/// Every action in the function's inline policy statements.
+fn policy_actions(resource: &Value) -> Vec<String> {
+    let policies = resource.get("Properties").and_then(|p| p.get("Policies")).and_then(Value::as_sequence);
+    let statements = policies.into_iter().flatten().filter_map(|p| p.get("Statement")).filter_map(Value::as_sequence).flatten();
+    let mut actions = Vec::new();
+    for statement in statements {
+        match statement.get("Action") {
+            Some(Value::String(one)) => actions.push(one.clone()),
+            Some(Value::Sequence(many)) => actions.extend(many.iter().filter_map(Value::as_str).map(str::to_string)),
+            _ => {}
+        }
+    }
+    actions
+}
+
+fn parse_function(id: &str, resource: &Value, default_authorizer: Option<&str>) -> Result<Function, String> {
     let binary = resource
         .get("Metadata")
         .and_then(|m| m.get("BuildProperties"))
@@ -148,9 +229,14 @@ fn parse_function(id: &str, resource: &Value) -> Result<Function, String> {
         let (Some(method), Some(path)) = (field("Method"), field("Path")) else {
             return Err(format!("function {id}, event {name:?}: an HttpApi event needs Method and Path"));
         };
-        routes.push(RouteSpec { method: method.to_ascii_uppercase(), path: path.to_string() });
+        let authorizer = match props.and_then(|p| p.get("Auth")).and_then(|a| a.get("Authorizer")).and_then(Value::as_str) {
+            Some("NONE") => None,
+            Some(name) => Some(name.to_string()),
+            None => default_authorizer.map(str::to_string),
+        };
+        routes.push(RouteSpec { method: method.to_ascii_uppercase(), path: path.to_string(), authorizer });
     }
-    Ok(Function { logical_id: id.to_string(), binary, routes })
+    Ok(Function { logical_id: id.to_string(), binary, routes, iam_actions: policy_actions(resource) })
 }
 
 impl TableDefinition {
@@ -235,7 +321,12 @@ mod tests {
         assert_eq!(indexes, ["GSI1", "GSI2"]);
         assert_eq!(template.table.time_to_live_specification.as_ref().unwrap().attribute_name, shared::keys::EXPIRES_AT);
         assert_eq!(template.table.stream_specification.as_ref().unwrap().stream_view_type, "NEW_AND_OLD_IMAGES");
-        assert!(template.routes().any(|(r, f)| r.method == "GET" && r.path == "/health" && f.binary == "health"));
+        assert!(template.routes().any(|(r, f)| r.method == "GET" && r.path == "/health" && f.binary == "health" && r.authorizer.is_none()));
+        let me = template.routes().find(|(r, _)| r.method == "GET" && r.path == "/me").unwrap().0;
+        assert_eq!(me.authorizer.as_deref(), Some("ApiKeyAuthorizer"), "routes are authenticated by default");
+        assert_eq!(template.authorizers.len(), 1);
+        assert_eq!(template.authorizers[0].function, "AuthorizerFunction");
+        assert_eq!(template.authorizers[0].identity_headers, ["Authorization"]);
     }
 
     #[test]

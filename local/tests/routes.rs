@@ -1,33 +1,53 @@
-//! template.yaml's HTTP routes and the handlers in `functions` agree, both
-//! ways, and every function has its Lambda binary.
+//! template.yaml and the `functions` crate agree: every route has a handler
+//! and every handler a route, every function has its binary and a sample
+//! event, and every function's IAM policy allows exactly the DynamoDB
+//! actions it declares.
 
+use functions::authorizer::AuthorizerRequest;
 use local::template::{Template, default_path};
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+fn template() -> Template {
+    Template::load(&default_path()).unwrap()
+}
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
 
 #[test]
 fn every_template_route_has_a_handler_and_every_handler_a_route() {
-    let template = Template::load(&default_path()).unwrap();
-    let in_template: BTreeSet<&str> = template.functions.iter().map(|f| f.binary.as_str()).collect();
+    let template = template();
+    let routed: BTreeSet<&str> = template.functions.iter().filter(|f| !f.routes.is_empty()).map(|f| f.binary.as_str()).collect();
     let handlers: BTreeSet<&str> = functions::HTTP_FUNCTIONS.iter().map(|f| f.binary).collect();
-    assert_eq!(in_template, handlers, "template.yaml functions vs functions::HTTP_FUNCTIONS");
-    for (route, function) in template.routes() {
-        assert!(handlers.contains(function.binary.as_str()), "{} {} has no handler", route.method, route.path);
-    }
+    assert_eq!(routed, handlers, "template.yaml route functions vs functions::HTTP_FUNCTIONS");
+
+    let authorizer_functions: BTreeSet<&str> = template
+        .authorizers
+        .iter()
+        .map(|a| template.functions.iter().find(|f| f.logical_id == a.function).unwrap().binary.as_str())
+        .collect();
+    let authorizer_handlers: BTreeSet<&str> = functions::AUTHORIZER_FUNCTIONS.iter().map(|f| f.binary).collect();
+    assert_eq!(authorizer_functions, authorizer_handlers);
+
+    let every_function: BTreeSet<&str> = template.functions.iter().map(|f| f.binary.as_str()).collect();
+    let every_handler: BTreeSet<&str> = handlers.union(&authorizer_handlers).copied().collect();
+    assert_eq!(every_function, every_handler, "no function in the template without a handler, and none left out");
 }
 
 #[test]
 fn every_function_has_a_binary_for_cargo_lambda() {
-    let bins = Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions/src/bin");
-    for function in functions::HTTP_FUNCTIONS {
-        let file = bins.join(format!("{}.rs", function.binary));
-        assert!(file.exists(), "{} is in HTTP_FUNCTIONS but {} is missing", function.binary, file.display());
+    let binaries = functions::HTTP_FUNCTIONS.iter().map(|f| f.binary).chain(functions::AUTHORIZER_FUNCTIONS.iter().map(|f| f.binary));
+    for binary in binaries {
+        let file = repo("functions/src/bin").join(format!("{binary}.rs"));
+        assert!(file.exists(), "{binary} is registered but {} is missing", file.display());
     }
 }
 
 #[test]
 fn routes_are_unique() {
-    let template = Template::load(&default_path()).unwrap();
+    let template = template();
     let mut seen = BTreeSet::new();
     for (route, _) in template.routes() {
         assert!(seen.insert((route.method.clone(), route.path.clone())), "{} {} declared twice", route.method, route.path);
@@ -36,10 +56,30 @@ fn routes_are_unique() {
 
 #[test]
 fn every_function_has_a_sample_event_that_decodes() {
-    let events = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events");
     for function in functions::HTTP_FUNCTIONS {
-        let file = events.join(format!("{}.json", function.binary));
+        let file = repo("events").join(format!("{}.json", function.binary));
         let text = std::fs::read_to_string(&file).unwrap_or_else(|_| panic!("{} has no sample event {}", function.binary, file.display()));
         lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    }
+    for function in functions::AUTHORIZER_FUNCTIONS {
+        let file = repo("events").join(format!("{}.json", function.binary));
+        let text = std::fs::read_to_string(&file).unwrap_or_else(|_| panic!("{} has no sample event", function.binary));
+        serde_json::from_str::<AuthorizerRequest>(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    }
+}
+
+#[test]
+fn each_iam_policy_allows_exactly_the_declared_dynamodb_actions() {
+    let template = template();
+    let declared = functions::HTTP_FUNCTIONS
+        .iter()
+        .map(|f| (f.binary, f.iam_actions))
+        .chain(functions::AUTHORIZER_FUNCTIONS.iter().map(|f| (f.binary, f.iam_actions)));
+    for (binary, actions) in declared {
+        let function = template.functions.iter().find(|f| f.binary == binary).unwrap();
+        let in_template: BTreeSet<&str> = function.iam_actions.iter().map(String::as_str).collect();
+        let in_code: BTreeSet<&str> = actions.iter().copied().collect();
+        assert_eq!(in_template, in_code, "{} ({binary}): template policy vs declared actions", function.logical_id);
+        assert!(!in_template.iter().any(|a| a.ends_with(":*") || *a == "*"), "{binary}: no wildcard actions");
     }
 }

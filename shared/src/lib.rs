@@ -1,14 +1,22 @@
 //! Quire's data model: every rule of the API lives here, so the Lambda
 //! handlers in `functions/` stay thin (parse → call this crate → respond).
 
+pub mod api_keys;
+pub mod auth;
+pub mod clock;
+pub mod conditions;
 pub mod error;
 pub mod ids;
 pub mod item_size;
 pub mod keys;
 pub mod page;
+pub mod random;
 pub mod round_trips;
 pub mod table;
+pub mod users;
+pub mod validate;
 
+pub use auth::Caller;
 pub use error::Error;
 pub use page::{Cursors, Page, PageRequest};
 pub use table::{Table, to_item};

@@ -1,0 +1,10 @@
+//! `GET /users`: All users, newest first, paginated: one Query on GSI1 per page. Public.
+
+use crate::{HandlerResult, http};
+use lambda_http::Request;
+use shared::{Table, users};
+
+pub async fn handle(table: Table, request: Request) -> HandlerResult {
+    let page = http::page_request(&request)?;
+    http::json(200, &users::list(&table, &page).await?)
+}

@@ -1,0 +1,31 @@
+//! Wall-clock time as the table stores it: RFC 3339 text for people, epoch
+//! seconds for TTL (`expiresAt`) and comparisons in conditions.
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Now(OffsetDateTime);
+
+pub fn now() -> Now {
+    Now(OffsetDateTime::now_utc())
+}
+
+impl Now {
+    pub fn rfc3339(&self) -> String {
+        self.0.format(&Rfc3339).expect("a current UTC time formats")
+    }
+
+    pub fn epoch_seconds(&self) -> i64 {
+        self.0.unix_timestamp()
+    }
+
+    pub fn plus_days(&self, days: u32) -> Now {
+        Now(self.0 + time::Duration::days(days.into()))
+    }
+}
+
+/// Epoch seconds as RFC 3339 (for `expiresAt` in responses).
+pub fn rfc3339_from_epoch(seconds: i64) -> Option<String> {
+    OffsetDateTime::from_unix_timestamp(seconds).ok()?.format(&Rfc3339).ok()
+}

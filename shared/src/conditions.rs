@@ -1,0 +1,66 @@
+//! Reading why a conditional write failed. A failed condition is how the
+//! table enforces its invariants (unique emails, versions, quotas), so the
+//! data model turns it into the matching 404 / 409 / 412 / 403.
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::AttributeValue;
+use std::collections::HashMap;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+/// Why each item of a cancelled transaction failed, in request order.
+pub struct Cancelled(pub Vec<Reason>);
+
+pub struct Reason {
+    /// `ConditionalCheckFailed`, `TransactionConflict`, `None`, …
+    pub code: String,
+    /// The item as it was, for items sent with `ReturnValuesOnConditionCheckFailure::AllOld`.
+    pub old: Option<Item>,
+}
+
+impl Cancelled {
+    pub fn of(err: &SdkError<TransactWriteItemsError>) -> Option<Self> {
+        let TransactWriteItemsError::TransactionCanceledException(e) = err.as_service_error()? else {
+            return None;
+        };
+        let reasons = e
+            .cancellation_reasons()
+            .iter()
+            .map(|r| Reason { code: r.code().unwrap_or("None").to_string(), old: r.item().cloned() })
+            .collect();
+        Some(Self(reasons))
+    }
+
+    /// Whether item `index` failed its condition.
+    pub fn failed(&self, index: usize) -> bool {
+        self.0.get(index).is_some_and(|r| r.code == "ConditionalCheckFailed")
+    }
+
+    pub fn old(&self, index: usize) -> Option<&Item> {
+        self.0.get(index).and_then(|r| r.old.as_ref())
+    }
+
+    /// DynamoDB cancels a transaction that races another on the same item.
+    pub fn conflicted(&self) -> bool {
+        self.0.iter().any(|r| r.code == "TransactionConflict")
+    }
+}
+
+/// For an UpdateItem whose condition failed: `Some(old item or None)`;
+/// `None` for any other error.
+pub fn update_condition_failed(err: &SdkError<UpdateItemError>) -> Option<Option<Item>> {
+    match err.as_service_error()? {
+        UpdateItemError::ConditionalCheckFailedException(e) => Some(e.item().cloned()),
+        _ => None,
+    }
+}
+
+/// The error for a transaction that lost a race: the client may retry.
+pub fn conflict_error() -> crate::Error {
+    crate::Error::Conflict {
+        code: "transaction_conflict",
+        message: "a concurrent request changed the same data; retry the request".into(),
+    }
+}

@@ -1,0 +1,424 @@
+//! Users: sign-up, profiles, plans, deletion.
+
+use crate::api_keys::{self, NewApiKey};
+use crate::auth::Caller;
+use crate::conditions::{Cancelled, conflict_error, update_condition_failed};
+use crate::ids::UserId;
+use crate::{Error, Page, PageRequest, Table, clock, keys, to_item, validate};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Plan {
+    Free,
+    Pro,
+}
+
+impl Plan {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Plan::Free => "free",
+            Plan::Pro => "pro",
+        }
+    }
+
+    /// Active API keys a user on this plan may hold.
+    pub fn max_active_keys(self) -> u32 {
+        match self {
+            Plan::Free => 2,
+            Plan::Pro => 10,
+        }
+    }
+}
+
+/// The profile item: `USER#<id>` / `PROFILE`, in GSI1 (all users) and GSI2 (by email).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    #[serde(rename = "GSI1PK")]
+    pub gsi1pk: String,
+    #[serde(rename = "GSI1SK")]
+    pub gsi1sk: String,
+    #[serde(rename = "GSI2PK")]
+    pub gsi2pk: String,
+    #[serde(rename = "GSI2SK")]
+    pub gsi2sk: String,
+    pub entity: String,
+    pub user_id: UserId,
+    pub name: String,
+    pub email: String,
+    #[serde(default)]
+    pub bio: String,
+    pub plan: Plan,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: u64,
+    /// Counts kept by the stream processor.
+    #[serde(default)]
+    pub follower_count: u64,
+    #[serde(default)]
+    pub following_count: u64,
+    #[serde(default)]
+    pub published_post_count: u64,
+    #[serde(default)]
+    pub unread_notification_count: u64,
+    /// Kept exact by the key routes, in the same transaction as the key.
+    #[serde(default)]
+    pub active_key_count: u32,
+}
+
+pub const ENTITY: &str = "user";
+
+/// What anyone may see.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicProfile {
+    pub id: UserId,
+    pub name: String,
+    pub bio: String,
+    pub created_at: String,
+    pub follower_count: u64,
+    pub following_count: u64,
+    pub published_post_count: u64,
+}
+
+/// What the user sees of themselves.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnProfile {
+    pub id: UserId,
+    pub name: String,
+    pub email: String,
+    pub bio: String,
+    pub plan: Plan,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: u64,
+    pub follower_count: u64,
+    pub following_count: u64,
+    pub published_post_count: u64,
+    pub unread_notification_count: u64,
+    pub active_key_count: u32,
+}
+
+impl From<UserItem> for PublicProfile {
+    fn from(u: UserItem) -> Self {
+        Self {
+            id: u.user_id,
+            name: u.name,
+            bio: u.bio,
+            created_at: u.created_at,
+            follower_count: u.follower_count,
+            following_count: u.following_count,
+            published_post_count: u.published_post_count,
+        }
+    }
+}
+
+impl From<UserItem> for OwnProfile {
+    fn from(u: UserItem) -> Self {
+        Self {
+            id: u.user_id,
+            name: u.name,
+            email: u.email,
+            bio: u.bio,
+            plan: u.plan,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+            version: u.version,
+            follower_count: u.follower_count,
+            following_count: u.following_count,
+            published_post_count: u.published_post_count,
+            unread_notification_count: u.unread_notification_count,
+            active_key_count: u.active_key_count,
+        }
+    }
+}
+
+/// `POST /users` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignUp {
+    pub name: String,
+    pub email: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignedUp {
+    pub user: PublicProfile,
+    /// Its `secret` is shown this once and never again.
+    pub api_key: NewApiKey,
+}
+
+fn account_gone() -> Error {
+    Error::not_found("this account no longer exists")
+}
+
+fn user_not_found() -> Error {
+    Error::not_found("no such user")
+}
+
+/// Creates the user, their email guard and first API key in one transaction.
+/// A taken email (compared trimmed, case-insensitively) is 409.
+pub async fn sign_up(table: &Table, input: SignUp) -> Result<SignedUp, Error> {
+    let name = validate::single_line("name", &input.name, validate::NAME_MAX_CHARS)?;
+    let email = validate::email(&input.email)?;
+    let now = clock::now();
+    let user_id = UserId::generate();
+    let profile_key = keys::profile(user_id);
+    let user = UserItem {
+        pk: profile_key.pk,
+        sk: profile_key.sk,
+        gsi1pk: keys::ALL_USERS.into(),
+        gsi1sk: keys::all_users_sort(user_id),
+        gsi2pk: keys::email_partition(&email),
+        gsi2sk: keys::profile(user_id).sk,
+        entity: ENTITY.into(),
+        user_id,
+        name,
+        email: email.clone(),
+        bio: String::new(),
+        plan: Plan::Free,
+        created_at: now.rfc3339(),
+        updated_at: now.rfc3339(),
+        version: 1,
+        follower_count: 0,
+        following_count: 0,
+        published_post_count: 0,
+        unread_notification_count: 0,
+        active_key_count: 1,
+    };
+    let guard = keys::email_guard(&email);
+    let guard_item = to_item(&EmailGuard { pk: guard.pk, sk: guard.sk, entity: "emailGuard".into(), user_id })?;
+    let (key_item, new_key) = api_keys::new_key(user_id, Plan::Free, Some("default".into()), None, now)?;
+
+    let put_new = |item| {
+        Put::builder()
+            .table_name(table.name())
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map(|put| TransactWriteItem::builder().put(put).build())
+            .map_err(Error::internal)
+    };
+    let result = table
+        .client()
+        .transact_write_items()
+        .transact_items(put_new(to_item(&user)?)?)
+        .transact_items(put_new(guard_item)?)
+        .transact_items(put_new(key_item)?)
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(SignedUp { user: user.into(), api_key: new_key }),
+        Err(err) => match Cancelled::of(&err) {
+            Some(c) if c.failed(1) => {
+                Err(Error::Conflict { code: "email_taken", message: "an account with this email already exists".into() })
+            }
+            Some(c) if c.conflicted() => Err(conflict_error()),
+            _ => Err(err.into()),
+        },
+    }
+}
+
+/// The guard item that keeps emails unique: `EMAIL#<email>` / `EMAIL`.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EmailGuard {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    user_id: UserId,
+}
+
+/// One profile by id (GetItem); 404 if there is none.
+pub async fn get(table: &Table, user_id: UserId) -> Result<UserItem, Error> {
+    let output = table
+        .client()
+        .get_item()
+        .table_name(table.name())
+        .set_key(Some(keys::profile(user_id).to_attributes()))
+        .send()
+        .await?;
+    let item = output.item.ok_or_else(user_not_found)?;
+    Ok(serde_dynamo::from_item(item)?)
+}
+
+/// The caller's own profile; 404 once the account is deleted.
+pub async fn get_own(table: &Table, caller: &Caller) -> Result<UserItem, Error> {
+    get(table, caller.user_id).await.map_err(|e| if e.status() == 404 { account_gone() } else { e })
+}
+
+/// All users, newest first: one Query on GSI1's `USERS` partition per page.
+pub async fn list(table: &Table, page: &PageRequest) -> Result<Page<PublicProfile>, Error> {
+    let query = table
+        .client()
+        .query()
+        .index_name(keys::GSI1)
+        .key_condition_expression("GSI1PK = :users")
+        .expression_attribute_values(":users", AttributeValue::S(keys::ALL_USERS.into()))
+        .scan_index_forward(false);
+    let page: Page<UserItem> = table.query_page("users", &[keys::PK, keys::SK, keys::GSI1PK, keys::GSI1SK], query, page).await?;
+    Ok(Page { items: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_cursor })
+}
+
+/// The user with this email: one Query on GSI2; 404 if none.
+pub async fn find_by_email(table: &Table, raw_email: &str) -> Result<PublicProfile, Error> {
+    let email = validate::email(raw_email)?;
+    let output = table
+        .client()
+        .query()
+        .table_name(table.name())
+        .index_name(keys::GSI2)
+        .key_condition_expression("GSI2PK = :email AND GSI2SK = :profile")
+        .expression_attribute_values(":email", AttributeValue::S(keys::email_partition(&email)))
+        .expression_attribute_values(":profile", AttributeValue::S("PROFILE".into()))
+        .limit(1)
+        .send()
+        .await?;
+    let item = output.items.unwrap_or_default().into_iter().next().ok_or_else(|| Error::not_found("no user has this email"))?;
+    Ok(serde_dynamo::from_item::<_, UserItem>(item)?.into())
+}
+
+/// `PATCH /me` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilePatch {
+    pub name: Option<String>,
+    pub bio: Option<String>,
+}
+
+/// Updates name and/or bio in one conditional UpdateItem. With `if_match`,
+/// the stored version must equal it (else 412); the version always grows by one.
+pub async fn update_profile(table: &Table, caller: &Caller, patch: ProfilePatch, if_match: Option<u64>) -> Result<UserItem, Error> {
+    let name = patch.name.map(|n| validate::single_line("name", &n, validate::NAME_MAX_CHARS)).transpose()?;
+    let bio = patch.bio.map(|b| validate::multi_line("bio", &b, validate::BIO_MAX_CHARS)).transpose()?;
+    if name.is_none() && bio.is_none() {
+        return Err(Error::invalid("nothing to update: send name and/or bio"));
+    }
+    let mut sets = vec!["version = version + :one", "updatedAt = :now"];
+    let mut request = table
+        .client()
+        .update_item()
+        .table_name(table.name())
+        .set_key(Some(keys::profile(caller.user_id).to_attributes()))
+        .expression_attribute_values(":one", AttributeValue::N("1".into()))
+        .expression_attribute_values(":now", AttributeValue::S(clock::now().rfc3339()));
+    if let Some(name) = name {
+        sets.push("#name = :name");
+        request = request.expression_attribute_names("#name", "name").expression_attribute_values(":name", AttributeValue::S(name));
+    }
+    if let Some(bio) = bio {
+        sets.push("bio = :bio");
+        request = request.expression_attribute_values(":bio", AttributeValue::S(bio));
+    }
+    let mut condition = "attribute_exists(PK)".to_string();
+    if let Some(version) = if_match {
+        condition.push_str(" AND version = :expected");
+        request = request.expression_attribute_values(":expected", AttributeValue::N(version.to_string()));
+    }
+    let result = request
+        .update_expression(format!("SET {}", sets.join(", ")))
+        .condition_expression(condition)
+        .return_values(ReturnValue::AllNew)
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+        .send()
+        .await;
+    match result {
+        Ok(output) => Ok(serde_dynamo::from_item(output.attributes.unwrap_or_default())?),
+        Err(err) => match update_condition_failed(&err) {
+            Some(None) => Err(account_gone()),
+            Some(Some(old)) => {
+                let current = old.get("version").and_then(|v| v.as_n().ok()).cloned().unwrap_or_default();
+                Err(Error::PreconditionFailed {
+                    code: "version_mismatch",
+                    message: format!("If-Match does not match the current version ({current}); fetch the profile and retry"),
+                })
+            }
+            None => Err(err.into()),
+        },
+    }
+}
+
+/// `PUT /me/plan` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanChange {
+    pub from: Plan,
+    pub to: Plan,
+}
+
+/// Moves the plan from `from` to `to` in one conditional UpdateItem: if the
+/// current plan is not `from`, nothing changes and the answer is 409.
+pub async fn change_plan(table: &Table, caller: &Caller, change: PlanChange) -> Result<UserItem, Error> {
+    let result = table
+        .client()
+        .update_item()
+        .table_name(table.name())
+        .set_key(Some(keys::profile(caller.user_id).to_attributes()))
+        .update_expression("SET #plan = :to, version = version + :one, updatedAt = :now")
+        .condition_expression("attribute_exists(PK) AND #plan = :from")
+        .expression_attribute_names("#plan", "plan")
+        .expression_attribute_values(":to", AttributeValue::S(change.to.as_str().into()))
+        .expression_attribute_values(":from", AttributeValue::S(change.from.as_str().into()))
+        .expression_attribute_values(":one", AttributeValue::N("1".into()))
+        .expression_attribute_values(":now", AttributeValue::S(clock::now().rfc3339()))
+        .return_values(ReturnValue::AllNew)
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+        .send()
+        .await;
+    match result {
+        Ok(output) => Ok(serde_dynamo::from_item(output.attributes.unwrap_or_default())?),
+        Err(err) => match update_condition_failed(&err) {
+            Some(None) => Err(account_gone()),
+            Some(Some(old)) => {
+                let current = old.get("plan").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+                Err(Error::Conflict {
+                    code: "plan_mismatch",
+                    message: format!("the current plan is {current}, not {}", change.from.as_str()),
+                })
+            }
+            None => Err(err.into()),
+        },
+    }
+}
+
+/// Deletes the profile and its email guard in one transaction (after one
+/// GetItem to learn the email). Posts, keys and follows go later, through
+/// the stream processor.
+pub async fn delete(table: &Table, caller: &Caller) -> Result<(), Error> {
+    let user = get_own(table, caller).await?;
+    let delete = |key: keys::Key, condition: &str| {
+        Delete::builder()
+            .table_name(table.name())
+            .set_key(Some(key.to_attributes()))
+            .condition_expression(condition)
+            .build()
+            .map(|d| TransactWriteItem::builder().delete(d).build())
+            .map_err(Error::internal)
+    };
+    let result = table
+        .client()
+        .transact_write_items()
+        .transact_items(delete(keys::profile(caller.user_id), "attribute_exists(PK)")?)
+        .transact_items(delete(keys::email_guard(&user.email), "attribute_exists(PK)")?)
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(err) => match Cancelled::of(&err) {
+            // Deleted meanwhile by a concurrent request: the outcome is the same.
+            Some(c) if c.failed(0) => Ok(()),
+            Some(c) if c.conflicted() => Err(conflict_error()),
+            _ => Err(err.into()),
+        },
+    }
+}
