@@ -125,6 +125,11 @@ pub fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, Error> {
     }
     let text = std::str::from_utf8(bytes)
         .map_err(|_| Error::BadRequest { code: "invalid_json", message: "the body is not valid UTF-8".into() })?;
+    // serde would read a JSON array into a struct by position: every Quire
+    // body is an object, so anything else is refused outright.
+    if !text.trim_start().starts_with('{') {
+        return Err(Error::BadRequest { code: "invalid_json", message: "the body must be a JSON object".into() });
+    }
     serde_json::from_str(text).map_err(|e| Error::BadRequest { code: "invalid_json", message: format!("invalid JSON body: {e}") })
 }
 
@@ -160,6 +165,9 @@ mod tests {
             (Some("application/json"), "  ", 400, "missing_body"),
             (Some("application/json"), "{", 400, "invalid_json"),
             (Some("application/json"), "[1]", 400, "invalid_json"),
+            (Some("application/json"), r#"["a"]"#, 400, "invalid_json"),
+            (Some("application/json"), r#""a""#, 400, "invalid_json"),
+            (Some("application/json"), "null", 400, "invalid_json"),
             (Some("application/json"), r#"{"name":1}"#, 400, "invalid_json"),
             (Some("application/json"), r#"{"name":"a","admin":true}"#, 400, "invalid_json"),
         ];

@@ -20,6 +20,12 @@ impl Reply {
         raw.to_str().unwrap().split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()
     }
 
+    /// The authorizer's DynamoDB operations for the request.
+    pub fn authorizer_calls(&self) -> Vec<String> {
+        let raw = self.headers.get(local::gateway::AUTHORIZER_CALLS_HEADER).expect("the stack reports authorizer calls");
+        raw.to_str().unwrap().split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()
+    }
+
     /// Asserts the error status and the `{"error":{"code","message"}}` body.
     pub fn assert_error(&self, status: u16, code: &str) {
         assert_eq!(self.status, status, "body: {}", self.body);
@@ -44,4 +50,54 @@ pub async fn send(stack: &TestStack, method: &str, path: &str, body: Option<reqw
 
 pub async fn get(stack: &TestStack, path: &str) -> Reply {
     send(stack, "GET", path, None).await
+}
+
+/// A request with optional API key, JSON body and extra headers.
+pub async fn call(
+    stack: &TestStack,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    body: Option<Value>,
+    headers: &[(&str, &str)],
+) -> Reply {
+    let client = reqwest::Client::new();
+    let mut request = client.request(method.parse().unwrap(), format!("{}{path}", stack.url()));
+    if let Some(key) = key {
+        request = request.bearer_auth(key);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.expect("the stack answers");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.bytes().await.unwrap();
+    let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("not JSON: {bytes:?}")) };
+    Reply { status, headers, body }
+}
+
+/// A signed-up user: id and the secret of their first API key.
+pub struct User {
+    pub id: String,
+    pub key: String,
+    pub email: String,
+}
+
+pub async fn sign_up(stack: &TestStack, name: &str, email: &str) -> User {
+    let reply = call(stack, "POST", "/users", None, Some(serde_json::json!({"name": name, "email": email})), &[]).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    User {
+        id: reply.body["user"]["id"].as_str().unwrap().to_string(),
+        key: reply.body["apiKey"]["secret"].as_str().unwrap().to_string(),
+        email: email.to_string(),
+    }
+}
+
+/// A unique email for a test.
+pub fn email(name: &str) -> String {
+    format!("{name}.{}@example.com", ulid::Ulid::new().to_string().to_lowercase())
 }

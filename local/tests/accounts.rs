@@ -1,0 +1,264 @@
+//! Accounts over real HTTP: sign-up, profiles, optimistic locking, plans,
+//! deletion, and the races that must leave exactly one winner.
+
+mod common;
+use common::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn sign_up_returns_a_public_profile_and_a_working_key() {
+    let stack = TestStack::start().await;
+    let reply = call(&stack, "POST", "/users", None, Some(json!({"name": "  Ada  ", "email": " Ada@Example.com "})), &[]).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert_eq!(reply.dynamodb_calls(), ["TransactWriteItems"]);
+    let user = &reply.body["user"];
+    assert_eq!(user["name"], "Ada");
+    assert!(user.get("email").is_none(), "the sign-up answer shows the public profile");
+    assert_eq!(user["followerCount"], 0);
+    let key = reply.body["apiKey"]["secret"].as_str().unwrap();
+    assert!(key.starts_with("quire_"));
+
+    let me = call(&stack, "GET", "/me", Some(key), None, &[]).await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    assert_eq!(me.body["email"], "ada@example.com", "stored normalised");
+    assert_eq!(me.body["plan"], "free");
+    assert_eq!(me.body["version"], 1);
+    assert_eq!(me.body["activeKeyCount"], 1);
+    assert_eq!(me.headers["etag"], "\"1\"");
+    assert_eq!(me.dynamodb_calls(), ["GetItem"]);
+    assert_eq!(me.authorizer_calls(), ["UpdateItem"]);
+}
+
+#[tokio::test]
+async fn emails_are_unique_ignoring_case_and_spaces() {
+    let stack = TestStack::start().await;
+    sign_up(&stack, "Ada", "ada@example.com").await;
+    for taken in ["ada@example.com", "ADA@example.COM", "  ada@example.com\t"] {
+        let reply = call(&stack, "POST", "/users", None, Some(json!({"name": "Imposter", "email": taken})), &[]).await;
+        reply.assert_error(409, "email_taken");
+    }
+}
+
+#[tokio::test]
+async fn twenty_concurrent_sign_ups_with_one_email_make_one_account() {
+    let stack = TestStack::start().await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..20 {
+        let url = format!("{}/users", stack.url());
+        tasks.spawn(async move {
+            let body = json!({"name": format!("Racer {n}"), "email": "race@example.com"});
+            reqwest::Client::new().post(url).json(&body).send().await.unwrap().status().as_u16()
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(status) = tasks.join_next().await {
+        statuses.push(status.unwrap());
+    }
+    statuses.sort();
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 19, "{statuses:?}");
+}
+
+#[tokio::test]
+async fn public_profiles_never_show_the_email() {
+    let stack = TestStack::start().await;
+    let ada = sign_up(&stack, "Ada", &email("ada")).await;
+    let reply = call(&stack, "GET", &format!("/users/{}", ada.id), None, None, &[]).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body["name"], "Ada");
+    assert!(!reply.body.to_string().contains(&ada.email) && reply.body.get("email").is_none());
+    assert_eq!(reply.dynamodb_calls(), ["GetItem"]);
+
+    let lower = call(&stack, "GET", &format!("/users/{}", ada.id.to_lowercase()), None, None, &[]).await;
+    assert_eq!(lower.status, 200, "ids are case-insensitive");
+    let missing = call(&stack, "GET", &format!("/users/{}", ulid::Ulid::new()), None, None, &[]).await;
+    missing.assert_error(404, "not_found");
+    let bad = call(&stack, "GET", "/users/USER%23123", None, None, &[]).await;
+    bad.assert_error(400, "invalid_id");
+    assert!(bad.dynamodb_calls().is_empty(), "refused before any DynamoDB call");
+}
+
+#[tokio::test]
+async fn users_are_listed_newest_first_one_query_per_page() {
+    let stack = TestStack::start().await;
+    let mut ids = Vec::new();
+    for n in 0..25 {
+        ids.push(sign_up(&stack, &format!("User {n}"), &email("list")).await.id);
+    }
+    ids.reverse();
+    let mut seen = Vec::new();
+    let mut path = "/users?limit=10".to_string();
+    loop {
+        let reply = call(&stack, "GET", &path, None, None, &[]).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(reply.dynamodb_calls(), ["Query"]);
+        for user in reply.body["items"].as_array().unwrap() {
+            assert!(user.get("email").is_none());
+            seen.push(user["id"].as_str().unwrap().to_string());
+        }
+        match reply.body["nextCursor"].as_str() {
+            Some(cursor) => path = format!("/users?limit=10&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ids);
+    call(&stack, "GET", "/users?limit=0", None, None, &[]).await.assert_error(400, "invalid_limit");
+    call(&stack, "GET", "/users?cursor=forged", None, None, &[]).await.assert_error(400, "invalid_cursor");
+}
+
+#[tokio::test]
+async fn by_email_finds_a_user_with_one_query_and_needs_a_key() {
+    let stack = TestStack::start().await;
+    let ada = sign_up(&stack, "Ada", &email("ada")).await;
+    let bob = sign_up(&stack, "Bob", &email("bob")).await;
+    let path = format!("/users/by-email?email={}", ada.email.to_uppercase().replace('@', "%40"));
+    let reply = call(&stack, "GET", &path, Some(&bob.key), None, &[]).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["id"], ada.id.as_str());
+    assert!(reply.body.get("email").is_none());
+    assert_eq!(reply.dynamodb_calls(), ["Query"]);
+
+    let unknown = call(&stack, "GET", "/users/by-email?email=nobody%40example.com", Some(&bob.key), None, &[]).await;
+    unknown.assert_error(404, "not_found");
+    let invalid = call(&stack, "GET", "/users/by-email?email=nope", Some(&bob.key), None, &[]).await;
+    invalid.assert_error(400, "invalid_field");
+    let missing = call(&stack, "GET", "/users/by-email", Some(&bob.key), None, &[]).await;
+    missing.assert_error(400, "invalid_request");
+    let anonymous = call(&stack, "GET", &path, None, None, &[]).await;
+    assert_eq!(anonymous.status, 401);
+}
+
+#[tokio::test]
+async fn if_match_guards_profile_edits() {
+    let stack = TestStack::start().await;
+    let ada = sign_up(&stack, "Ada", &email("ada")).await;
+    let edit = |body: serde_json::Value, if_match: Option<&'static str>| {
+        let stack = &stack;
+        let key = ada.key.clone();
+        async move {
+            let headers: Vec<(&str, &str)> = if_match.map(|v| vec![("if-match", v)]).unwrap_or_default();
+            call(stack, "PATCH", "/me", Some(&key), Some(body), &headers).await
+        }
+    };
+    let first = edit(json!({"bio": "Poet of science"}), Some("\"1\"")).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(first.body["version"], 2);
+    assert_eq!(first.body["bio"], "Poet of science");
+    assert_eq!(first.headers["etag"], "\"2\"");
+    assert_eq!(first.dynamodb_calls(), ["UpdateItem"]);
+
+    let stale = edit(json!({"name": "Countess"}), Some("\"1\"")).await;
+    stale.assert_error(412, "version_mismatch");
+    let me = call(&stack, "GET", "/me", Some(&ada.key), None, &[]).await;
+    assert_eq!((me.body["name"].as_str(), me.body["version"].as_u64()), (Some("Ada"), Some(2)), "the stale edit changed nothing");
+
+    let unconditional = edit(json!({"name": "Countess"}), None).await;
+    assert_eq!((unconditional.status, unconditional.body["version"].as_u64()), (200, Some(3)));
+    edit(json!({"name": "X"}), Some("abc")).await.assert_error(400, "invalid_if_match");
+    edit(json!({}), None).await.assert_error(400, "invalid_request");
+    edit(json!({"name": ""}), None).await.assert_error(400, "invalid_field");
+    edit(json!({"bio": "x".repeat(501)}), None).await.assert_error(400, "invalid_field");
+    edit(json!({"email": "new@example.com"}), None).await.assert_error(400, "invalid_json");
+}
+
+#[tokio::test]
+async fn concurrent_if_match_edits_have_one_winner() {
+    let stack = TestStack::start().await;
+    let ada = sign_up(&stack, "Ada", &email("ada")).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..10 {
+        let (url, key) = (format!("{}/me", stack.url()), ada.key.clone());
+        tasks.spawn(async move {
+            let body = json!({"bio": format!("edit {n}")});
+            let request = reqwest::Client::new().patch(url).bearer_auth(key).header("if-match", "\"1\"").json(&body);
+            request.send().await.unwrap().status().as_u16()
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(status) = tasks.join_next().await {
+        statuses.push(status.unwrap());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 412).count(), 9, "{statuses:?}");
+}
+
+#[tokio::test]
+async fn ten_concurrent_plan_changes_have_one_winner() {
+    let stack = TestStack::start().await;
+    let ada = sign_up(&stack, "Ada", &email("ada")).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let (url, key) = (format!("{}/me/plan", stack.url()), ada.key.clone());
+        tasks.spawn(async move {
+            let request = reqwest::Client::new().put(url).bearer_auth(key).json(&json!({"from": "free", "to": "pro"}));
+            request.send().await.unwrap().status().as_u16()
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(status) = tasks.join_next().await {
+        statuses.push(status.unwrap());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 9, "{statuses:?}");
+    let me = call(&stack, "GET", "/me", Some(&ada.key), None, &[]).await;
+    assert_eq!(me.body["plan"], "pro");
+    assert_eq!(me.body["version"], 2, "exactly one change was applied");
+}
+
+#[tokio::test]
+async fn plan_changes_are_conditional_and_validated() {
+    let stack = TestStack::start().await;
+    let ada = sign_up(&stack, "Ada", &email("ada")).await;
+    let change = |body: serde_json::Value| call(&stack, "PUT", "/me/plan", Some(&ada.key), Some(body), &[]);
+    let wrong_from = change(json!({"from": "pro", "to": "free"})).await;
+    wrong_from.assert_error(409, "plan_mismatch");
+    assert!(wrong_from.body["error"]["message"].as_str().unwrap().contains("free"));
+    change(json!({"from": "free", "to": "gold"})).await.assert_error(400, "invalid_json");
+    change(json!({"to": "pro"})).await.assert_error(400, "invalid_json");
+    let ok = change(json!({"from": "free", "to": "pro"})).await;
+    assert_eq!((ok.status, ok.body["plan"].as_str()), (200, Some("pro")));
+    assert_eq!(ok.dynamodb_calls(), ["UpdateItem"]);
+}
+
+#[tokio::test]
+async fn deleting_the_account_frees_the_email() {
+    let stack = TestStack::start().await;
+    let ada = sign_up(&stack, "Ada", &email("ada")).await;
+    let reply = call(&stack, "DELETE", "/me", Some(&ada.key), None, &[]).await;
+    assert_eq!(reply.status, 204, "{}", reply.body);
+    assert_eq!(reply.dynamodb_calls(), ["GetItem", "TransactWriteItems"]);
+    call(&stack, "GET", &format!("/users/{}", ada.id), None, None, &[]).await.assert_error(404, "not_found");
+    // Until the stream processor removes the keys, a key may still pass the
+    // authorizer; the account itself is gone.
+    call(&stack, "GET", "/me", Some(&ada.key), None, &[]).await.assert_error(404, "not_found");
+    call(&stack, "PATCH", "/me", Some(&ada.key), Some(json!({"bio": "x"})), &[]).await.assert_error(404, "not_found");
+    let again = call(&stack, "POST", "/users", None, Some(json!({"name": "Ada II", "email": ada.email})), &[]).await;
+    assert_eq!(again.status, 201, "the email is free again: {}", again.body);
+}
+
+#[tokio::test]
+async fn sign_up_input_is_checked() {
+    let stack = TestStack::start().await;
+    let cases = [
+        (json!({"name": "Ada"}), "invalid_json"),
+        (json!({"email": "a@example.com"}), "invalid_json"),
+        (json!({"name": "", "email": "a@example.com"}), "invalid_field"),
+        (json!({"name": "x".repeat(101), "email": "a@example.com"}), "invalid_field"),
+        (json!({"name": "Ada", "email": "not-an-email"}), "invalid_field"),
+        (json!({"name": "Ada", "email": "a@example.com", "plan": "pro"}), "invalid_json"),
+        (json!({"name": 7, "email": "a@example.com"}), "invalid_json"),
+        (json!(["Ada", "a@example.com"]), "invalid_json"),
+    ];
+    for (body, code) in cases {
+        let reply = call(&stack, "POST", "/users", None, Some(body.clone()), &[]).await;
+        reply.assert_error(400, code);
+        assert!(reply.dynamodb_calls().is_empty(), "{body}");
+    }
+    let raw = |content_type: &'static str, body: &'static str| {
+        let url = format!("{}/users", stack.url());
+        async move { reqwest::Client::new().post(url).header("content-type", content_type).body(body).send().await.unwrap() }
+    };
+    assert_eq!(raw("text/plain", r#"{"name":"a","email":"a@example.com"}"#).await.status(), 415);
+    assert_eq!(raw("application/json", "{not json").await.status(), 400);
+    assert_eq!(raw("application/json", "").await.status(), 400);
+}
