@@ -42,21 +42,13 @@ async fn emails_are_unique_ignoring_case_and_spaces() {
 #[tokio::test]
 async fn twenty_concurrent_sign_ups_with_one_email_make_one_account() {
     let stack = TestStack::start().await;
-    let mut tasks = tokio::task::JoinSet::new();
-    for n in 0..20 {
-        let url = format!("{}/users", stack.url());
-        tasks.spawn(async move {
-            let body = json!({"name": format!("Racer {n}"), "email": "race@example.com"});
-            reqwest::Client::new().post(url).json(&body).send().await.unwrap().status().as_u16()
-        });
-    }
-    let mut statuses = Vec::new();
-    while let Some(status) = tasks.join_next().await {
-        statuses.push(status.unwrap());
-    }
-    statuses.sort();
-    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 19, "{statuses:?}");
+    let client = reqwest::Client::new();
+    let statuses = race(20, |n| {
+        let body = json!({"name": format!("Racer {n}"), "email": "race@example.com"});
+        client.post(format!("{}/users", stack.url())).json(&body)
+    })
+    .await;
+    assert_eq!((count(&statuses, 201), count(&statuses, 409)), (1, 19), "{statuses:?}");
 }
 
 #[tokio::test]
@@ -165,41 +157,25 @@ async fn if_match_guards_profile_edits() {
 async fn concurrent_if_match_edits_have_one_winner() {
     let stack = TestStack::start().await;
     let ada = sign_up(&stack, "Ada", &email("ada")).await;
-    let mut tasks = tokio::task::JoinSet::new();
-    for n in 0..10 {
-        let (url, key) = (format!("{}/me", stack.url()), ada.key.clone());
-        tasks.spawn(async move {
-            let body = json!({"bio": format!("edit {n}")});
-            let request = reqwest::Client::new().patch(url).bearer_auth(key).header("if-match", "\"1\"").json(&body);
-            request.send().await.unwrap().status().as_u16()
-        });
-    }
-    let mut statuses = Vec::new();
-    while let Some(status) = tasks.join_next().await {
-        statuses.push(status.unwrap());
-    }
-    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 412).count(), 9, "{statuses:?}");
+    let client = reqwest::Client::new();
+    let statuses = race(10, |n| {
+        let body = json!({"bio": format!("edit {n}")});
+        client.patch(format!("{}/me", stack.url())).bearer_auth(&ada.key).header("if-match", "\"1\"").json(&body)
+    })
+    .await;
+    assert_eq!((count(&statuses, 200), count(&statuses, 412)), (1, 9), "{statuses:?}");
 }
 
 #[tokio::test]
 async fn ten_concurrent_plan_changes_have_one_winner() {
     let stack = TestStack::start().await;
     let ada = sign_up(&stack, "Ada", &email("ada")).await;
-    let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..10 {
-        let (url, key) = (format!("{}/me/plan", stack.url()), ada.key.clone());
-        tasks.spawn(async move {
-            let request = reqwest::Client::new().put(url).bearer_auth(key).json(&json!({"from": "free", "to": "pro"}));
-            request.send().await.unwrap().status().as_u16()
-        });
-    }
-    let mut statuses = Vec::new();
-    while let Some(status) = tasks.join_next().await {
-        statuses.push(status.unwrap());
-    }
-    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 9, "{statuses:?}");
+    let client = reqwest::Client::new();
+    let statuses = race(10, |_| {
+        client.put(format!("{}/me/plan", stack.url())).bearer_auth(&ada.key).json(&json!({"from": "free", "to": "pro"}))
+    })
+    .await;
+    assert_eq!((count(&statuses, 200), count(&statuses, 409)), (1, 9), "{statuses:?}");
     let me = call(&stack, "GET", "/me", Some(&ada.key), None, &[]).await;
     assert_eq!(me.body["plan"], "pro");
     assert_eq!(me.body["version"], 2, "exactly one change was applied");

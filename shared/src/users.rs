@@ -2,7 +2,8 @@
 
 use crate::api_keys::{self, NewApiKey};
 use crate::auth::Caller;
-use crate::conditions::{Cancelled, conflict_error, update_condition_failed};
+use crate::conditions::{Cancelled, Item, conflict_error, update_condition_failed};
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use crate::ids::UserId;
 use crate::{Error, Page, PageRequest, Table, clock, keys, to_item, validate};
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
@@ -325,24 +326,32 @@ pub async fn update_profile(table: &Table, caller: &Caller, patch: ProfilePatch,
         condition.push_str(" AND version = :expected");
         request = request.expression_attribute_values(":expected", AttributeValue::N(version.to_string()));
     }
+    let request = request.update_expression(format!("SET {}", sets.join(", "))).condition_expression(condition);
+    match conditional_update(request).await? {
+        Ok(user) => Ok(user),
+        Err(None) => Err(account_gone()),
+        Err(Some(old)) => {
+            let current = old.get("version").and_then(|v| v.as_n().ok()).cloned().unwrap_or_default();
+            Err(Error::PreconditionFailed {
+                code: "version_mismatch",
+                message: format!("If-Match does not match the current version ({current}); fetch the profile and retry"),
+            })
+        }
+    }
+}
+
+/// Sends a conditional update of a profile: `Ok(new profile)`, or, when the
+/// condition failed, `Err(the profile as it was)` (`None` if there is none).
+async fn conditional_update(request: UpdateItemFluentBuilder) -> Result<Result<UserItem, Option<Item>>, Error> {
     let result = request
-        .update_expression(format!("SET {}", sets.join(", ")))
-        .condition_expression(condition)
         .return_values(ReturnValue::AllNew)
         .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
         .send()
         .await;
     match result {
-        Ok(output) => Ok(serde_dynamo::from_item(output.attributes.unwrap_or_default())?),
+        Ok(output) => Ok(Ok(serde_dynamo::from_item(output.attributes.unwrap_or_default())?)),
         Err(err) => match update_condition_failed(&err) {
-            Some(None) => Err(account_gone()),
-            Some(Some(old)) => {
-                let current = old.get("version").and_then(|v| v.as_n().ok()).cloned().unwrap_or_default();
-                Err(Error::PreconditionFailed {
-                    code: "version_mismatch",
-                    message: format!("If-Match does not match the current version ({current}); fetch the profile and retry"),
-                })
-            }
+            Some(old) => Ok(Err(old)),
             None => Err(err.into()),
         },
     }
@@ -359,7 +368,7 @@ pub struct PlanChange {
 /// Moves the plan from `from` to `to` in one conditional UpdateItem: if the
 /// current plan is not `from`, nothing changes and the answer is 409.
 pub async fn change_plan(table: &Table, caller: &Caller, change: PlanChange) -> Result<UserItem, Error> {
-    let result = table
+    let request = table
         .client()
         .update_item()
         .table_name(table.name())
@@ -370,24 +379,14 @@ pub async fn change_plan(table: &Table, caller: &Caller, change: PlanChange) -> 
         .expression_attribute_values(":to", AttributeValue::S(change.to.as_str().into()))
         .expression_attribute_values(":from", AttributeValue::S(change.from.as_str().into()))
         .expression_attribute_values(":one", AttributeValue::N("1".into()))
-        .expression_attribute_values(":now", AttributeValue::S(clock::now().rfc3339()))
-        .return_values(ReturnValue::AllNew)
-        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-        .send()
-        .await;
-    match result {
-        Ok(output) => Ok(serde_dynamo::from_item(output.attributes.unwrap_or_default())?),
-        Err(err) => match update_condition_failed(&err) {
-            Some(None) => Err(account_gone()),
-            Some(Some(old)) => {
-                let current = old.get("plan").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-                Err(Error::Conflict {
-                    code: "plan_mismatch",
-                    message: format!("the current plan is {current}, not {}", change.from.as_str()),
-                })
-            }
-            None => Err(err.into()),
-        },
+        .expression_attribute_values(":now", AttributeValue::S(clock::now().rfc3339()));
+    match conditional_update(request).await? {
+        Ok(user) => Ok(user),
+        Err(None) => Err(account_gone()),
+        Err(Some(old)) => {
+            let current = old.get("plan").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            Err(Error::Conflict { code: "plan_mismatch", message: format!("the current plan is {current}, not {}", change.from.as_str()) })
+        }
     }
 }
 

@@ -34,18 +34,44 @@ impl Reply {
     }
 }
 
-pub async fn send(stack: &TestStack, method: &str, path: &str, body: Option<reqwest::Body>) -> Reply {
-    let client = reqwest::Client::new();
-    let mut request = client.request(method.parse().unwrap(), format!("{}{path}", stack.url()));
-    if let Some(body) = body {
-        request = request.header("content-type", "application/json").body(body);
-    }
+/// Sends a request and reads the JSON answer.
+pub async fn finish(request: reqwest::RequestBuilder) -> Reply {
     let response = request.send().await.expect("the stack answers");
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let bytes = response.bytes().await.unwrap();
     let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("not JSON: {bytes:?}")) };
     Reply { status, headers, body }
+}
+
+/// A request with a raw JSON-typed body.
+pub async fn send(stack: &TestStack, method: &str, path: &str, body: Option<reqwest::Body>) -> Reply {
+    let client = reqwest::Client::new();
+    let mut request = client.request(method.parse().unwrap(), format!("{}{path}", stack.url()));
+    if let Some(body) = body {
+        request = request.header("content-type", "application/json").body(body);
+    }
+    finish(request).await
+}
+
+/// Sends `n` requests at once (`make(i)` builds the i-th) and returns their
+/// statuses, for races that must end with exactly one winner.
+pub async fn race(n: usize, make: impl Fn(usize) -> reqwest::RequestBuilder) -> Vec<u16> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let request = make(i);
+        tasks.spawn(async move { request.send().await.expect("the stack answers").status().as_u16() });
+    }
+    let mut statuses = Vec::new();
+    while let Some(status) = tasks.join_next().await {
+        statuses.push(status.unwrap());
+    }
+    statuses
+}
+
+/// How many of `statuses` are `status`.
+pub fn count(statuses: &[u16], status: u16) -> usize {
+    statuses.iter().filter(|s| **s == status).count()
 }
 
 pub async fn get(stack: &TestStack, path: &str) -> Reply {
@@ -72,12 +98,7 @@ pub async fn call(
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let response = request.send().await.expect("the stack answers");
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let bytes = response.bytes().await.unwrap();
-    let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("not JSON: {bytes:?}")) };
-    Reply { status, headers, body }
+    finish(request).await
 }
 
 /// A signed-up user: id and the secret of their first API key.

@@ -1,0 +1,69 @@
+//! The README's access-pattern table is the contract: this test reads it and
+//! checks that each route makes exactly the DynamoDB calls it lists, in
+//! order, and that the table covers every route of template.yaml.
+
+mod common;
+use common::*;
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+
+const AUTHORIZER_ROW: &str = "authorizer";
+
+/// Route (or `authorizer`) → the operations its row lists.
+fn readme_table() -> BTreeMap<String, Vec<String>> {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let section = readme.split("### Access patterns").nth(1).expect("README has an access-pattern section");
+    let section = section.split("\n#").next().unwrap();
+    let mut rows = BTreeMap::new();
+    for line in section.lines().filter(|l| l.starts_with("| `") || l.starts_with("| authorizer")) {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let route = if cells[1].starts_with(AUTHORIZER_ROW) { AUTHORIZER_ROW.to_string() } else { cells[1].trim_matches('`').to_string() };
+        let calls = if cells[2] == "none" { Vec::new() } else { cells[2].split(',').map(|c| c.trim().trim_matches('`').to_string()).collect() };
+        rows.insert(route, calls);
+    }
+    rows
+}
+
+#[tokio::test]
+async fn every_route_makes_exactly_the_calls_the_readme_lists() {
+    let table = readme_table();
+    let stack = TestStack::start().await;
+    let authenticated: BTreeSet<String> =
+        stack.template().routes().filter(|(r, _)| r.authorizer.is_some()).map(|(r, _)| format!("{} {}", r.method, r.path)).collect();
+    let mut checked = BTreeSet::new();
+    let mut check = |route: &str, reply: &Reply, status: u16| {
+        assert_eq!(reply.status, status, "{route}: {}", reply.body);
+        let expected = table.get(route).unwrap_or_else(|| panic!("{route} is missing from the README's access-pattern table"));
+        assert_eq!(&reply.dynamodb_calls(), expected, "{route}");
+        if authenticated.contains(route) {
+            assert_eq!(&reply.authorizer_calls(), &table[AUTHORIZER_ROW], "authorizer on {route}");
+            checked.insert(AUTHORIZER_ROW.to_string());
+        }
+        checked.insert(route.to_string());
+    };
+
+    check("GET /health", &get(&stack, "/health").await, 200);
+    let signed = call(&stack, "POST", "/users", None, Some(json!({"name": "Ada", "email": "ada@example.com"})), &[]).await;
+    check("POST /users", &signed, 201);
+    let (id, key) = (signed.body["user"]["id"].as_str().unwrap().to_string(), signed.body["apiKey"]["secret"].as_str().unwrap().to_string());
+    let key = Some(key.as_str());
+
+    check("GET /users", &call(&stack, "GET", "/users", None, None, &[]).await, 200);
+    check("GET /users/{userId}", &call(&stack, "GET", &format!("/users/{id}"), None, None, &[]).await, 200);
+    check("GET /users/by-email", &call(&stack, "GET", "/users/by-email?email=ada%40example.com", key, None, &[]).await, 200);
+    check("GET /me", &call(&stack, "GET", "/me", key, None, &[]).await, 200);
+    check("PATCH /me", &call(&stack, "PATCH", "/me", key, Some(json!({"bio": "hi"})), &[("if-match", "\"1\"")]).await, 200);
+    check("PUT /me/plan", &call(&stack, "PUT", "/me/plan", key, Some(json!({"from": "free", "to": "pro"})), &[]).await, 200);
+    let created = call(&stack, "POST", "/me/api-keys", key, Some(json!({"name": "spare"})), &[]).await;
+    check("POST /me/api-keys", &created, 201);
+    check("GET /me/api-keys", &call(&stack, "GET", "/me/api-keys", key, None, &[]).await, 200);
+    let spare = created.body["id"].as_str().unwrap();
+    check("DELETE /me/api-keys/{keyId}", &call(&stack, "DELETE", &format!("/me/api-keys/{spare}"), key, None, &[]).await, 204);
+    check("DELETE /me", &call(&stack, "DELETE", "/me", key, None, &[]).await, 204);
+
+    let listed: BTreeSet<String> = table.keys().cloned().collect();
+    assert_eq!(checked, listed, "every row of the table was checked");
+    let template_routes: BTreeSet<String> = stack.template().routes().map(|(r, _)| format!("{} {}", r.method, r.path)).collect();
+    let route_rows: BTreeSet<String> = listed.into_iter().filter(|r| r != AUTHORIZER_ROW).collect();
+    assert_eq!(route_rows, template_routes, "the table lists exactly the template's routes");
+}
