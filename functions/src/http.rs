@@ -72,6 +72,16 @@ pub fn query_param(request: &Request, name: &str) -> Result<Option<String>, Erro
     }
 }
 
+/// A `true`/`false` query parameter.
+pub fn bool_param(request: &Request, name: &str) -> Result<Option<bool>, Error> {
+    match query_param(request, name)?.as_deref() {
+        None => Ok(None),
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        Some(_) => Err(Error::invalid(format!("query parameter {name} must be true or false"))),
+    }
+}
+
 /// `?limit=` and `?cursor=`.
 pub fn page_request(request: &Request) -> Result<PageRequest, Error> {
     PageRequest::parse(query_param(request, "limit")?.as_deref(), query_param(request, "cursor")?.as_deref())

@@ -64,3 +64,17 @@ pub fn conflict_error() -> crate::Error {
         message: "a concurrent request changed the same data; retry the request".into(),
     }
 }
+
+/// Whether DynamoDB refused a write because the item would pass 400 KB
+/// (an update can grow an item past the limit that a put would have caught).
+pub fn item_too_large<E: aws_sdk_dynamodb::error::ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    err.as_service_error()
+        .is_some_and(|e| e.code() == Some("ValidationException") && e.message().is_some_and(|m| m.contains("Item size")))
+}
+
+pub fn item_too_large_error() -> crate::Error {
+    crate::Error::PayloadTooLarge {
+        code: "item_too_large",
+        message: format!("the item would exceed DynamoDB's 400 KB ({} bytes) item limit", crate::item_size::MAX_ITEM_BYTES),
+    }
+}

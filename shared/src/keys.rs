@@ -5,7 +5,7 @@
 //! a partition; prefixes tell entities apart. Inputs are typed ids (ULIDs) or
 //! normalised emails, so no request text can add a `#` of its own.
 
-use crate::ids::{ApiKeyId, CommentId, PostId, UserId};
+use crate::ids::{ApiKeyId, CommentId, NotificationId, PostId, UserId};
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
 
@@ -85,6 +85,46 @@ pub fn comment(post: PostId, comment: CommentId) -> Key {
 }
 pub const COMMENT_PREFIX: &str = "COMMENT#";
 
+/// GSI1 partition of an author's published posts (sparse: drafts carry no
+/// GSI1 keys, so the listing never reads one). Sorted by a ULID made at
+/// publication, so newest first is a descending Query.
+pub fn published_posts_partition(author: UserId) -> String {
+    format!("USER#{author}#POSTS")
+}
+
+/// GSI2 partition of an author's drafts (sparse: removed on publication).
+pub fn drafts_partition(author: UserId) -> String {
+    format!("USER#{author}#DRAFTS")
+}
+
+pub fn post_sort(post: PostId) -> String {
+    format!("POST#{post}")
+}
+
+/// A follow edge, in the followed user's partition (their followers):
+/// `USER#<followee>` / `FOLLOWER#<follower>`. Its GSI1 keys list it under
+/// the follower (whom they follow).
+pub fn follow(followee: UserId, follower: UserId) -> Key {
+    Key { pk: user_partition(followee), sk: format!("{FOLLOWER_PREFIX}{follower}") }
+}
+pub const FOLLOWER_PREFIX: &str = "FOLLOWER#";
+
+/// GSI1 partition of the users someone follows.
+pub fn following_partition(follower: UserId) -> String {
+    format!("USER#{follower}#FOLLOWING")
+}
+
+/// A notification, in its recipient's partition: `USER#<id>` / `NOTIF#<id>`.
+pub fn notification(user: UserId, notification: NotificationId) -> Key {
+    Key { pk: user_partition(user), sk: format!("{NOTIFICATION_PREFIX}{notification}") }
+}
+pub const NOTIFICATION_PREFIX: &str = "NOTIF#";
+
+/// GSI2 partition of a user's unread notifications (sparse: removed when read).
+pub fn unread_partition(user: UserId) -> String {
+    format!("USER#{user}#UNREAD")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,6 +146,15 @@ mod tests {
         assert_eq!(api_key(user, key_id), Key { pk: format!("USER#{U}"), sk: format!("APIKEY#{C}") });
         assert_eq!(post(post_id), Key { pk: format!("POST#{P}"), sk: "POST".into() });
         assert_eq!(comment(post_id, comment_id), Key { pk: format!("POST#{P}"), sk: format!("COMMENT#{C}") });
+        let other = UserId::parse(P).unwrap();
+        assert_eq!(follow(user, other), Key { pk: format!("USER#{U}"), sk: format!("FOLLOWER#{P}") });
+        assert_eq!(following_partition(other), format!("USER#{P}#FOLLOWING"));
+        assert_eq!(published_posts_partition(user), format!("USER#{U}#POSTS"));
+        assert_eq!(drafts_partition(user), format!("USER#{U}#DRAFTS"));
+        assert_eq!(post_sort(post_id), format!("POST#{P}"));
+        let n = NotificationId::parse(C).unwrap();
+        assert_eq!(notification(user, n), Key { pk: format!("USER#{U}"), sk: format!("NOTIF#{C}") });
+        assert_eq!(unread_partition(user), format!("USER#{U}#UNREAD"));
     }
 
     #[test]

@@ -4,12 +4,16 @@
 pub mod api_keys;
 pub mod auth;
 pub mod clock;
+pub mod comments;
 pub mod conditions;
 pub mod error;
+pub mod follows;
 pub mod ids;
 pub mod item_size;
 pub mod keys;
+pub mod notifications;
 pub mod page;
+pub mod posts;
 pub mod random;
 pub mod round_trips;
 pub mod table;

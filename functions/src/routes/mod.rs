@@ -1,14 +1,32 @@
 //! One module per API route; each has `pub async fn handle(Table, Request)`.
 
 pub mod change_plan;
+pub mod count_view;
 pub mod create_api_key;
+pub mod create_comment;
+pub mod create_post;
 pub mod create_user;
+pub mod delete_comment;
 pub mod delete_me;
+pub mod delete_post;
+pub mod follow_user;
 pub mod get_me;
+pub mod get_own_post;
+pub mod get_post;
 pub mod get_user;
 pub mod get_user_by_email;
 pub mod health;
 pub mod list_api_keys;
+pub mod list_comments;
+pub mod list_drafts;
+pub mod list_followers;
+pub mod list_following;
+pub mod list_notifications;
+pub mod list_user_posts;
 pub mod list_users;
+pub mod mark_notification_read;
+pub mod publish_post;
 pub mod revoke_api_key;
+pub mod unfollow_user;
 pub mod update_me;
+pub mod update_post;

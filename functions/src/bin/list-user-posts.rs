@@ -1,0 +1,4 @@
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    functions::run(functions::routes::list_user_posts::handle).await
+}

@@ -1,0 +1,12 @@
+//! `POST /posts/{postId}/comments`: Comments on a published post: one TransactWriteItems (ConditionCheck + Put).
+
+use crate::{HandlerResult, http};
+use lambda_http::Request;
+use shared::{Table, comments};
+
+pub async fn handle(table: Table, request: Request) -> HandlerResult {
+    let caller = http::caller(&request)?;
+    let post_id = http::path_param(&request, "postId")?;
+    let input = http::json_body(&request)?;
+    http::json(201, &comments::create(&table, &caller, post_id, input).await?)
+}

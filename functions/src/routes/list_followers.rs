@@ -1,0 +1,11 @@
+//! `GET /users/{userId}/followers`: Who follows a user: one Query per page. Public.
+
+use crate::{HandlerResult, http};
+use lambda_http::Request;
+use shared::{Table, follows};
+
+pub async fn handle(table: Table, request: Request) -> HandlerResult {
+    let user = http::path_param(&request, "userId")?;
+    let page = http::page_request(&request)?;
+    http::json(200, &follows::followers(&table, user, &page).await?)
+}

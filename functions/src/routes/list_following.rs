@@ -1,0 +1,11 @@
+//! `GET /users/{userId}/following`: Whom a user follows: one Query per page on GSI1. Public.
+
+use crate::{HandlerResult, http};
+use lambda_http::Request;
+use shared::{Table, follows};
+
+pub async fn handle(table: Table, request: Request) -> HandlerResult {
+    let user = http::path_param(&request, "userId")?;
+    let page = http::page_request(&request)?;
+    http::json(200, &follows::following(&table, user, &page).await?)
+}

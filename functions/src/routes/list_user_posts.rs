@@ -1,0 +1,11 @@
+//! `GET /users/{userId}/posts`: A user's published posts, newest first: one Query per page on GSI1 (drafts are never read). Public.
+
+use crate::{HandlerResult, http};
+use lambda_http::Request;
+use shared::{Table, posts};
+
+pub async fn handle(table: Table, request: Request) -> HandlerResult {
+    let author = http::path_param(&request, "userId")?;
+    let page = http::page_request(&request)?;
+    http::json(200, &posts::list_published(&table, author, &page).await?)
+}

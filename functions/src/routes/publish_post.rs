@@ -1,0 +1,11 @@
+//! `POST /posts/{postId}/publish`: Publishes a draft once (409 after) with a post_published notification: one TransactWriteItems.
+
+use crate::{HandlerResult, http};
+use lambda_http::Request;
+use shared::{Table, posts};
+
+pub async fn handle(table: Table, request: Request) -> HandlerResult {
+    let caller = http::caller(&request)?;
+    let post_id = http::path_param(&request, "postId")?;
+    http::json(200, &posts::publish(&table, &caller, post_id).await?)
+}

@@ -1,0 +1,12 @@
+//! `DELETE /users/{userId}/follow`: The caller unfollows a user (idempotent): one DeleteItem.
+
+use crate::{HandlerResult, http};
+use lambda_http::Request;
+use shared::{Table, follows};
+
+pub async fn handle(table: Table, request: Request) -> HandlerResult {
+    let caller = http::caller(&request)?;
+    let followee = http::path_param(&request, "userId")?;
+    follows::unfollow(&table, &caller, followee).await?;
+    http::no_content()
+}
