@@ -26,11 +26,16 @@ impl Reply {
         raw.to_str().unwrap().split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()
     }
 
+    /// The body for an assertion message, cut short.
+    pub fn brief(&self) -> String {
+        self.body.to_string().chars().take(500).collect()
+    }
+
     /// Asserts the error status and the `{"error":{"code","message"}}` body.
     pub fn assert_error(&self, status: u16, code: &str) {
-        assert_eq!(self.status, status, "body: {}", self.body);
-        assert_eq!(self.body["error"]["code"], code, "body: {}", self.body);
-        assert!(self.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "body: {}", self.body);
+        assert_eq!(self.status, status, "body: {}", self.brief());
+        assert_eq!(self.body["error"]["code"], code, "body: {}", self.brief());
+        assert!(self.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "body: {}", self.brief());
     }
 }
 

@@ -1,0 +1,186 @@
+//! Posts over real HTTP: draft → edit → publish → read → views, ownership,
+//! sparse listings, limits.
+
+mod common;
+use aws_sdk_dynamodb::types::AttributeValue;
+use common::*;
+use serde_json::{Value, json};
+
+async fn draft(stack: &TestStack, key: &str, title: &str) -> String {
+    let reply = call(stack, "POST", "/posts", Some(key), Some(json!({"title": title, "content": format!("About {title}.")})), &[]).await;
+    assert_eq!(reply.status, 201, "{}", reply.brief());
+    reply.body["id"].as_str().unwrap().to_string()
+}
+
+async fn publish(stack: &TestStack, key: &str, post: &str) -> Reply {
+    call(stack, "POST", &format!("/posts/{post}/publish"), Some(key), None, &[]).await
+}
+
+#[tokio::test]
+async fn a_post_from_draft_to_public_read() {
+    let stack = TestStack::start().await;
+    let ada = sign_up(&stack, "Ada", &email("ada")).await;
+    let created = call(
+        &stack,
+        "POST",
+        "/posts",
+        Some(&ada.key),
+        Some(json!({"title": " Notes ", "content": "The engine weaves.", "tags": ["Math", "math", "History"]})),
+        &[],
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["status"], "draft");
+    assert_eq!(created.body["title"], "Notes");
+    assert_eq!(created.body["authorName"], "Ada");
+    assert_eq!(created.body["tags"], json!(["math", "history"]), "lower-cased, duplicates dropped");
+    assert_eq!(created.headers["etag"], "\"1\"");
+    let post = created.body["id"].as_str().unwrap().to_string();
+
+    call(&stack, "GET", &format!("/posts/{post}"), None, None, &[]).await.assert_error(404, "not_found");
+    let edit = |body: Value, if_match: &'static str| {
+        let (stack, key, path) = (&stack, ada.key.clone(), format!("/posts/{post}"));
+        async move { call(stack, "PATCH", &path, Some(&key), Some(body), &[("if-match", if_match)]).await }
+    };
+    let edited = edit(json!({"content": "The engine weaves algebraic patterns."}), "\"1\"").await;
+    assert_eq!((edited.status, edited.body["version"].as_u64()), (200, Some(2)), "{}", edited.body);
+    edit(json!({"title": "Stale"}), "\"1\"").await.assert_error(412, "version_mismatch");
+
+    let published = publish(&stack, &ada.key, &post).await;
+    assert_eq!(published.status, 200, "{}", published.body);
+    assert_eq!(published.body["status"], "published");
+    assert_eq!(published.dynamodb_calls(), ["TransactWriteItems"]);
+    publish(&stack, &ada.key, &post).await.assert_error(409, "already_published");
+
+    let public = call(&stack, "GET", &format!("/posts/{post}"), None, None, &[]).await;
+    assert_eq!(public.status, 200);
+    assert_eq!(public.body["content"], "The engine weaves algebraic patterns.");
+    assert_eq!(public.body["authorId"], ada.id.as_str());
+    assert!(public.body["publishedAt"].is_string());
+    assert_eq!((public.body["viewCount"].as_u64(), public.body["commentCount"].as_u64()), (Some(0), Some(0)));
+
+    let notes = call(&stack, "GET", "/me/notifications", Some(&ada.key), None, &[]).await;
+    let items = notes.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!((items[0]["type"].as_str(), items[0]["postId"].as_str()), (Some("post_published"), Some(post.as_str())));
+}
+
+#[tokio::test]
+async fn only_the_owner_edits_publishes_deletes_or_sees_a_draft() {
+    let stack = TestStack::start().await;
+    let ada = sign_up(&stack, "Ada", &email("ada")).await;
+    let eve = sign_up(&stack, "Eve", &email("eve")).await;
+    let post = draft(&stack, &ada.key, "Mine").await;
+    let path = format!("/posts/{post}");
+    call(&stack, "PATCH", &path, Some(&eve.key), Some(json!({"title": "Hers"})), &[]).await.assert_error(403, "forbidden");
+    publish(&stack, &eve.key, &post).await.assert_error(403, "forbidden");
+    call(&stack, "DELETE", &path, Some(&eve.key), None, &[]).await.assert_error(403, "forbidden");
+    call(&stack, "GET", &format!("/me/posts/{post}"), Some(&eve.key), None, &[]).await.assert_error(404, "not_found");
+    call(&stack, "GET", "/me/drafts", Some(&eve.key), None, &[]).await.body["items"].as_array().unwrap().is_empty().then_some(()).unwrap();
+
+    let own = call(&stack, "GET", &format!("/me/posts/{post}"), Some(&ada.key), None, &[]).await;
+    assert_eq!((own.status, own.body["status"].as_str()), (200, Some("draft")));
+    let missing = ulid::Ulid::new();
+    call(&stack, "PATCH", &format!("/posts/{missing}"), Some(&ada.key), Some(json!({"title": "x"})), &[]).await.assert_error(404, "not_found");
+    publish(&stack, &ada.key, &missing.to_string()).await.assert_error(404, "not_found");
+
+    assert_eq!(call(&stack, "DELETE", &path, Some(&ada.key), None, &[]).await.status, 204);
+    call(&stack, "GET", &format!("/me/posts/{post}"), Some(&ada.key), None, &[]).await.assert_error(404, "not_found");
+    call(&stack, "DELETE", &path, Some(&ada.key), None, &[]).await.assert_error(404, "not_found");
+}
+
+#[tokio::test]
+async fn concurrent_publishes_of_one_post_have_one_winner() {
+    let stack = TestStack::start().await;
+    let ada = sign_up(&stack, "Ada", &email("ada")).await;
+    let post = draft(&stack, &ada.key, "Race").await;
+    let client = reqwest::Client::new();
+    let statuses = race(10, |_| client.post(format!("{}/posts/{post}/publish", stack.url())).bearer_auth(&ada.key)).await;
+    assert_eq!((count(&statuses, 200), count(&statuses, 409)), (1, 9), "{statuses:?}");
+    let notes = call(&stack, "GET", "/me/notifications", Some(&ada.key), None, &[]).await;
+    assert_eq!(notes.body["items"].as_array().unwrap().len(), 1, "one publication, one notification");
+}
+
+#[tokio::test]
+async fn two_hundred_concurrent_views_count_exactly_two_hundred() {
+    let stack = TestStack::start().await;
+    let ada = sign_up(&stack, "Ada", &email("ada")).await;
+    let post = draft(&stack, &ada.key, "Popular").await;
+    call(&stack, "POST", &format!("/posts/{post}/views"), None, None, &[]).await.assert_error(404, "not_found");
+    assert_eq!(publish(&stack, &ada.key, &post).await.status, 200);
+    let client = reqwest::Client::new();
+    let statuses = race(200, |_| client.post(format!("{}/posts/{post}/views", stack.url()))).await;
+    assert_eq!(count(&statuses, 200), 200, "{statuses:?}");
+    let public = call(&stack, "GET", &format!("/posts/{post}"), None, None, &[]).await;
+    assert_eq!(public.body["viewCount"], 200);
+}
+
+#[tokio::test]
+async fn the_published_listing_never_reads_a_draft() {
+    let stack = TestStack::start().await;
+    let ada = sign_up(&stack, "Ada", &email("ada")).await;
+    let mut published = Vec::new();
+    for n in 0..12 {
+        let post = draft(&stack, &ada.key, &format!("Post {n}")).await;
+        if n % 4 == 0 {
+            assert_eq!(publish(&stack, &ada.key, &post).await.status, 200);
+            published.push(post);
+        }
+    }
+    published.reverse(); // newest first
+    let listing = call(&stack, "GET", &format!("/users/{}/posts", ada.id), None, None, &[]).await;
+    let ids: Vec<&str> = listing.body["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, published.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(listing.body["items"][0].get("content").is_none() && listing.body["items"][0]["excerpt"].is_string(), "summaries");
+    assert_eq!(listing.dynamodb_calls(), ["Query"]);
+
+    // The same Query the route makes reads (ScannedCount) only published
+    // posts: the index is sparse, no filter discards drafts after reading them.
+    let table = stack.table();
+    let output = table
+        .client()
+        .query()
+        .table_name(table.name())
+        .index_name("GSI1")
+        .key_condition_expression("GSI1PK = :posts")
+        .expression_attribute_values(":posts", AttributeValue::S(format!("USER#{}#POSTS", ada.id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((output.scanned_count(), output.count()), (3, 3));
+
+    let drafts = call(&stack, "GET", "/me/drafts?limit=100", Some(&ada.key), None, &[]).await;
+    assert_eq!(drafts.body["items"].as_array().unwrap().len(), 9);
+    assert!(drafts.body["items"].as_array().unwrap().iter().all(|p| p["status"] == "draft"));
+}
+
+#[tokio::test]
+async fn post_input_is_checked() {
+    let stack = TestStack::start().await;
+    let ada = sign_up(&stack, "Ada", &email("ada")).await;
+    let cases = [
+        (json!({"title": "", "content": "c"}), 400, "invalid_field"),
+        (json!({"title": "t".repeat(201), "content": "c"}), 400, "invalid_field"),
+        (json!({"title": "t", "content": ""}), 400, "invalid_field"),
+        (json!({"title": "t", "content": "c".repeat(100_001)}), 400, "invalid_field"),
+        (json!({"title": "t", "content": "c", "tags": vec!["x"; 11]}), 400, "invalid_field"),
+        (json!({"title": "t", "content": "c", "tags": ["x".repeat(31)]}), 400, "invalid_field"),
+        (json!({"title": "t", "content": "c", "tags": [""]}), 400, "invalid_field"),
+        (json!({"title": "t", "content": "c", "status": "published"}), 400, "invalid_json"),
+        (json!({"title": "t"}), 400, "invalid_json"),
+    ];
+    for (body, status, code) in cases {
+        let reply = call(&stack, "POST", "/posts", Some(&ada.key), Some(body), &[]).await;
+        reply.assert_error(status, code);
+    }
+    // The limits keep every post under DynamoDB's 400 KB: the largest
+    // possible one (100,000 four-byte characters, 400,000 bytes) is stored.
+    let largest = json!({"title": "t".repeat(200), "content": "😀".repeat(100_000), "tags": vec!["x".repeat(30); 10]});
+    let stored = call(&stack, "POST", "/posts", Some(&ada.key), Some(largest), &[]).await;
+    assert_eq!(stored.status, 201, "{}", stored.brief());
+    let post = stored.body["id"].as_str().unwrap().to_string();
+    let grown = call(&stack, "PATCH", &format!("/posts/{post}"), Some(&ada.key), Some(json!({"content": "😀".repeat(100_000)})), &[]).await;
+    assert_eq!(grown.status, 200, "{}", grown.brief());
+    call(&stack, "PATCH", &format!("/posts/{post}"), Some(&ada.key), Some(json!({})), &[]).await.assert_error(400, "invalid_request");
+    call(&stack, "GET", "/posts/not-an-id", None, None, &[]).await.assert_error(400, "invalid_id");
+}

@@ -1,0 +1,178 @@
+//! Comments, follows and notifications over real HTTP.
+
+mod common;
+use aws_sdk_dynamodb::types::AttributeValue;
+use common::*;
+use serde_json::json;
+
+async fn published_post(stack: &TestStack, key: &str) -> String {
+    let draft = call(stack, "POST", "/posts", Some(key), Some(json!({"title": "T", "content": "C"})), &[]).await;
+    let post = draft.body["id"].as_str().unwrap().to_string();
+    assert_eq!(call(stack, "POST", &format!("/posts/{post}/publish"), Some(key), None, &[]).await.status, 200);
+    post
+}
+
+/// Follows every page of `path` and returns the `field` of each item.
+async fn all_pages(stack: &TestStack, path: &str, field: &str) -> (Vec<String>, usize) {
+    let (mut values, mut pages) = (Vec::new(), 0);
+    let mut next = format!("{path}?limit=7");
+    loop {
+        let reply = call(stack, "GET", &next, None, None, &[]).await;
+        assert_eq!(reply.status, 200, "{}", reply.brief());
+        assert_eq!(reply.dynamodb_calls(), ["Query"]);
+        pages += 1;
+        values.extend(reply.body["items"].as_array().unwrap().iter().map(|i| i[field].as_str().unwrap().to_string()));
+        match reply.body["nextCursor"].as_str() {
+            Some(cursor) => next = format!("{path}?limit=7&cursor={cursor}"),
+            None => return (values, pages),
+        }
+    }
+}
+
+#[tokio::test]
+async fn comments_are_paged_oldest_first_and_only_on_published_posts() {
+    let stack = TestStack::start().await;
+    let ada = sign_up(&stack, "Ada", &email("ada")).await;
+    let bob = sign_up(&stack, "Bob", &email("bob")).await;
+    let post = published_post(&stack, &ada.key).await;
+    let mut written = Vec::new();
+    for n in 0..20 {
+        let reply = call(&stack, "POST", &format!("/posts/{post}/comments"), Some(&bob.key), Some(json!({"text": format!("comment {n}")})), &[]).await;
+        assert_eq!(reply.status, 201, "{}", reply.brief());
+        assert_eq!(reply.body["authorId"], bob.id.as_str());
+        written.push(reply.body["text"].as_str().unwrap().to_string());
+    }
+    let (texts, pages) = all_pages(&stack, &format!("/posts/{post}/comments"), "text").await;
+    assert_eq!(texts, written, "oldest first, nothing lost or repeated across pages");
+    assert_eq!(pages, 3);
+
+    let draft = call(&stack, "POST", "/posts", Some(&ada.key), Some(json!({"title": "D", "content": "C"})), &[]).await;
+    let draft_id = draft.body["id"].as_str().unwrap();
+    call(&stack, "POST", &format!("/posts/{draft_id}/comments"), Some(&bob.key), Some(json!({"text": "early"})), &[]).await.assert_error(404, "not_found");
+    let missing = ulid::Ulid::new();
+    call(&stack, "POST", &format!("/posts/{missing}/comments"), Some(&bob.key), Some(json!({"text": "x"})), &[]).await.assert_error(404, "not_found");
+    for (body, code) in [(json!({"text": ""}), "invalid_field"), (json!({"text": "x".repeat(5001)}), "invalid_field"), (json!({}), "invalid_json")] {
+        call(&stack, "POST", &format!("/posts/{post}/comments"), Some(&bob.key), Some(body), &[]).await.assert_error(400, code);
+    }
+}
+
+#[tokio::test]
+async fn a_comment_may_be_deleted_by_its_author_or_the_posts_author_only() {
+    let stack = TestStack::start().await;
+    let owner = sign_up(&stack, "Owner", &email("owner")).await;
+    let author = sign_up(&stack, "Author", &email("author")).await;
+    let stranger = sign_up(&stack, "Stranger", &email("stranger")).await;
+    let post = published_post(&stack, &owner.key).await;
+    let comment = |key: String| {
+        let (stack, path) = (&stack, format!("/posts/{post}/comments"));
+        async move { call(stack, "POST", &path, Some(&key), Some(json!({"text": "hi"})), &[]).await.body["id"].as_str().unwrap().to_string() }
+    };
+    let delete = |key: String, id: String| {
+        let (stack, path) = (&stack, format!("/posts/{post}/comments/{id}"));
+        async move { call(stack, "DELETE", &path, Some(&key), None, &[]).await }
+    };
+
+    let first = comment(author.key.clone()).await;
+    delete(stranger.key.clone(), first.clone()).await.assert_error(403, "forbidden");
+    let by_author = delete(author.key.clone(), first.clone()).await;
+    assert_eq!(by_author.status, 204);
+    assert_eq!(by_author.dynamodb_calls(), ["BatchGetItem", "DeleteItem"]);
+    delete(author.key.clone(), first).await.assert_error(404, "not_found");
+
+    let second = comment(author.key.clone()).await;
+    assert_eq!(delete(owner.key.clone(), second).await.status, 204, "the post's author may delete it");
+    let third = comment(stranger.key.clone()).await;
+    delete(author.key.clone(), third.clone()).await.assert_error(403, "forbidden");
+    assert_eq!(delete(stranger.key.clone(), third).await.status, 204);
+
+    let left = call(&stack, "GET", &format!("/posts/{post}/comments"), None, None, &[]).await;
+    assert!(left.body["items"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn follows_are_idempotent_and_listed_both_ways() {
+    let stack = TestStack::start().await;
+    let star = sign_up(&stack, "Star", &email("star")).await;
+    let mut fans = Vec::new();
+    for n in 0..16 {
+        let fan = sign_up(&stack, &format!("Fan {n}"), &email("fan")).await;
+        for _ in 0..2 {
+            let reply = call(&stack, "PUT", &format!("/users/{}/follow", star.id), Some(&fan.key), None, &[]).await;
+            assert_eq!(reply.status, 204, "following twice answers the same: {}", reply.brief());
+        }
+        fans.push(fan);
+    }
+    let (followers, pages) = all_pages(&stack, &format!("/users/{}/followers", star.id), "userId").await;
+    let mut expected: Vec<String> = fans.iter().map(|f| f.id.clone()).collect();
+    expected.sort();
+    assert_eq!(followers, expected, "each fan once, by user id");
+    assert_eq!(pages, 3);
+
+    for fan in &fans[..3] {
+        let following = call(&stack, "GET", &format!("/users/{}/following", fan.id), None, None, &[]).await;
+        assert_eq!(following.body["items"][0]["userId"], star.id.as_str());
+    }
+    for _ in 0..2 {
+        assert_eq!(call(&stack, "DELETE", &format!("/users/{}/follow", star.id), Some(&fans[0].key), None, &[]).await.status, 204);
+    }
+    let (followers, _) = all_pages(&stack, &format!("/users/{}/followers", star.id), "userId").await;
+    assert_eq!(followers.len(), 15);
+    let following = call(&stack, "GET", &format!("/users/{}/following", fans[0].id), None, None, &[]).await;
+    assert!(following.body["items"].as_array().unwrap().is_empty());
+
+    call(&stack, "PUT", &format!("/users/{}/follow", star.id), Some(&star.key), None, &[]).await.assert_error(400, "invalid_request");
+    call(&stack, "PUT", &format!("/users/{}/follow", ulid::Ulid::new()), Some(&star.key), None, &[]).await.assert_error(404, "not_found");
+    call(&stack, "PUT", "/users/nobody/follow", Some(&star.key), None, &[]).await.assert_error(400, "invalid_id");
+}
+
+#[tokio::test]
+async fn notifications_list_filter_read_and_expire_in_thirty_days() {
+    let stack = TestStack::start().await;
+    let ada = sign_up(&stack, "Ada", &email("ada")).await;
+    let posts: Vec<String> = {
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            ids.push(published_post(&stack, &ada.key).await);
+        }
+        ids
+    };
+    let all = call(&stack, "GET", "/me/notifications", Some(&ada.key), None, &[]).await;
+    let items = all.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[0]["postId"], posts[2].as_str(), "newest first");
+    assert!(items.iter().all(|n| n["type"] == "post_published" && n["read"] == false));
+
+    let first = items[2]["id"].as_str().unwrap().to_string();
+    for _ in 0..2 {
+        let read = call(&stack, "POST", &format!("/me/notifications/{first}/read"), Some(&ada.key), None, &[]).await;
+        assert_eq!((read.status, read.body["read"].as_bool()), (200, Some(true)), "idempotent");
+    }
+    let unread = call(&stack, "GET", "/me/notifications?unread=true", Some(&ada.key), None, &[]).await;
+    let unread_ids: Vec<&str> = unread.body["items"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap()).collect();
+    assert_eq!(unread_ids.len(), 2);
+    assert!(!unread_ids.contains(&first.as_str()));
+    let everything = call(&stack, "GET", "/me/notifications?unread=false", Some(&ada.key), None, &[]).await;
+    assert_eq!(everything.body["items"].as_array().unwrap().len(), 3);
+    call(&stack, "GET", "/me/notifications?unread=maybe", Some(&ada.key), None, &[]).await.assert_error(400, "invalid_request");
+
+    // Someone else's notification id is simply not found under your account.
+    let bob = sign_up(&stack, "Bob", &email("bob")).await;
+    call(&stack, "POST", &format!("/me/notifications/{first}/read"), Some(&bob.key), None, &[]).await.assert_error(404, "not_found");
+
+    let table = stack.table();
+    let stored = table
+        .client()
+        .get_item()
+        .table_name(table.name())
+        .key("PK", AttributeValue::S(format!("USER#{}", ada.id)))
+        .key("SK", AttributeValue::S(format!("NOTIF#{first}")))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let expires: i64 = stored["expiresAt"].as_n().unwrap().parse().unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    assert!((expires - now - 30 * 86_400).abs() < 120, "expires 30 days after creation");
+    assert!(!stored.contains_key("GSI2PK"), "a read notification leaves the unread index");
+}
