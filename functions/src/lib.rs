@@ -6,6 +6,7 @@
 pub mod authorizer;
 pub mod http;
 pub mod routes;
+pub mod stream_processor;
 
 use lambda_http::{Body, Request, Response, service_fn};
 use shared::Table;
@@ -106,3 +107,29 @@ where
     }))
     .await
 }
+
+/// The stream processor, callable by the local event-source mapping.
+pub type StreamHandler = fn(
+    Table,
+    lambda_http::aws_lambda_events::dynamodb::Event,
+) -> Pin<Box<dyn Future<Output = lambda_http::aws_lambda_events::streams::DynamoDbEventResponse> + Send>>;
+
+pub struct StreamFunction {
+    pub binary: &'static str,
+    pub handler: StreamHandler,
+    pub iam_actions: &'static [&'static str],
+}
+
+/// Every stream function (Quire has one).
+pub const STREAM_FUNCTIONS: &[StreamFunction] = &[StreamFunction {
+    binary: "stream-processor",
+    handler: |table, event| Box::pin(stream_processor::handle(table, event)),
+    iam_actions: &[
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:Query",
+        "dynamodb:BatchWriteItem",
+    ],
+}];

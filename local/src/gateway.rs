@@ -444,6 +444,7 @@ mod tests {
                 binary: binary.to_string(),
                 routes: vec![RouteSpec { method: method.to_string(), path: path.to_string(), authorizer: None }],
                 iam_actions: Vec::new(),
+                stream: None,
             })
             .collect();
         let handlers: Vec<HttpFunction> = routes
@@ -538,6 +539,7 @@ mod tests {
             binary: "orphan".into(),
             routes: vec![RouteSpec { method: "GET".into(), path: "/orphan".into(), authorizer: None }],
             iam_actions: Vec::new(),
+            stream: None,
         }];
         let cursors = shared::Cursors::new(&[0u8; 32]).unwrap();
         let table_handle = Table::for_endpoint("http://127.0.0.1:9", "t", cursors);

@@ -4,6 +4,7 @@
 pub mod engine;
 pub mod gateway;
 pub mod stack;
+pub mod stream;
 pub mod template;
 pub mod testing;
 

@@ -28,6 +28,9 @@ struct Cli {
     /// The table's name.
     #[arg(long, default_value = "quire")]
     table_name: String,
+    /// Seconds between TTL sweeps of the embedded engine (0: never).
+    #[arg(long, default_value_t = 10)]
+    ttl_sweep_seconds: u64,
     /// The SAM template to serve.
     #[arg(long, default_value_os_t = local::template::default_path())]
     template: PathBuf,
@@ -66,12 +69,16 @@ async fn run(cli: Cli) -> Result<(), String> {
         Storage::Folder(dir) => format!("in {}", dir.join("quire.db").display()),
         Storage::External { endpoint } => format!("at {endpoint}"),
     };
-    let options = Options { template: cli.template, storage, table_name: cli.table_name, port: cli.port };
+    let ttl_sweep_every = (cli.ttl_sweep_seconds > 0).then(|| std::time::Duration::from_secs(cli.ttl_sweep_seconds));
+    let options = Options { template: cli.template, storage, table_name: cli.table_name, port: cli.port, ttl_sweep_every };
     let stack = LocalStack::start(options).await?;
     let engine = stack.engine().map(|e| format!(" (engine at {})", e.endpoint())).unwrap_or_default();
     tracing::info!("table {:?} {described}{engine}", stack.table().name());
     for route in stack_routes(&stack) {
         tracing::info!("route {route}");
+    }
+    if let Some(stream) = stream_of(&stack) {
+        tracing::info!("stream processor attached; failed records go to {}", stream.display());
     }
     tracing::info!("Quire is listening on {} — Ctrl-C to stop", stack.url());
     wait_for_signal().await;
@@ -79,6 +86,10 @@ async fn run(cli: Cli) -> Result<(), String> {
     stack.shutdown().await;
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+fn stream_of(stack: &LocalStack) -> Option<PathBuf> {
+    stack.stream().map(|s| s.dead_letters().to_path_buf())
 }
 
 fn stack_routes(stack: &LocalStack) -> Vec<String> {

@@ -4,6 +4,7 @@
 
 use crate::engine::Engine;
 use crate::gateway::{self, Gateway};
+use crate::stream::{Files, Mapping};
 use crate::template::Template;
 use shared::{Cursors, Table};
 use std::net::SocketAddr;
@@ -31,6 +32,8 @@ pub struct Options {
     pub table_name: String,
     /// 0 picks a free port.
     pub port: u16,
+    /// How often TTL removes expired items (embedded engine only); `None` never.
+    pub ttl_sweep_every: Option<std::time::Duration>,
 }
 
 pub struct LocalStack {
@@ -38,12 +41,17 @@ pub struct LocalStack {
     table: Table,
     template: Template,
     engine: Option<Engine>,
+    stream: Option<Mapping>,
+    sweeper: Option<JoinHandle<()>>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
 }
 
 const DATABASE_FILE: &str = "quire.db";
 const CURSOR_KEY_FILE: &str = "cursor-signing-key";
+const CHECKPOINT_FILE: &str = "stream-checkpoint";
+/// The local on-failure destination of the stream processor.
+pub const DEAD_LETTER_FILE: &str = "stream-dead-letters.jsonl";
 
 impl LocalStack {
     pub async fn start(options: Options) -> Result<Self, String> {
@@ -64,6 +72,18 @@ impl LocalStack {
         };
         let table = Table::for_endpoint(&endpoint, &options.table_name, cursors);
         ensure_table(&template, &table).await?;
+        let files = match &options.storage {
+            Storage::Folder(dir) => Files { checkpoint: Some(dir.join(CHECKPOINT_FILE)), dead_letters: dir.join(DEAD_LETTER_FILE) },
+            _ => Files {
+                checkpoint: None,
+                dead_letters: std::env::temp_dir().join(format!("quire-{}-{DEAD_LETTER_FILE}", ulid::Ulid::new())),
+            },
+        };
+        let stream = start_stream(&template, &table, &endpoint, files).await?;
+        let sweeper = match (&engine, options.ttl_sweep_every) {
+            (Some(engine), Some(every)) => Some(spawn_sweeper(engine.database().clone(), every)),
+            _ => None,
+        };
         let gateway = Arc::new(Gateway::new(&template, functions::HTTP_FUNCTIONS, functions::AUTHORIZER_FUNCTIONS, table.clone())?);
 
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
@@ -79,7 +99,7 @@ impl LocalStack {
                 })
                 .await
         });
-        Ok(Self { url, table, template, engine, stop: Some(stop), server: Some(server) })
+        Ok(Self { url, table, template, engine, stream, sweeper, stop: Some(stop), server: Some(server) })
     }
 
     /// `http://127.0.0.1:<port>`
@@ -96,6 +116,23 @@ impl LocalStack {
         &self.template
     }
 
+    /// The stream's event-source mapping, when the template has a stream function.
+    pub fn stream(&self) -> Option<&Mapping> {
+        self.stream.as_ref()
+    }
+
+    /// Waits until the stream processor has handled every change so far.
+    pub async fn settle(&self) {
+        if let Some(stream) = &self.stream {
+            stream.settle(std::time::Duration::from_secs(30)).await.expect("the stream settles");
+        }
+    }
+
+    /// Runs one TTL sweep now; the number of items it removed.
+    pub fn sweep_ttl(&self) -> usize {
+        self.engine.as_ref().map_or(0, |e| e.database().sweep_ttl().expect("the TTL sweep runs"))
+    }
+
     /// The embedded engine, when there is one.
     pub fn engine(&self) -> Option<&Engine> {
         self.engine.as_ref()
@@ -110,6 +147,12 @@ impl LocalStack {
         if let Some(server) = self.server.take() {
             let _ = server.await;
         }
+        if let Some(sweeper) = self.sweeper.take() {
+            sweeper.abort();
+        }
+        if let Some(stream) = self.stream.take() {
+            stream.stop().await;
+        }
         if let Some(engine) = self.engine.take() {
             engine.shutdown().await;
         }
@@ -121,7 +164,49 @@ impl Drop for LocalStack {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        if let Some(sweeper) = self.sweeper.take() {
+            sweeper.abort();
+        }
     }
+}
+
+/// Starts the event-source mapping of the template's stream function.
+async fn start_stream(template: &Template, table: &Table, endpoint: &str, files: Files) -> Result<Option<Mapping>, String> {
+    let Some((function, settings)) = template.functions.iter().find_map(|f| f.stream.clone().map(|s| (f, s))) else {
+        return Ok(None);
+    };
+    let handler = functions::STREAM_FUNCTIONS.iter().find(|s| s.binary == function.binary).ok_or_else(|| {
+        format!("{} (binary {:?}) reads the stream, but functions::STREAM_FUNCTIONS has no handler for it", function.logical_id, function.binary)
+    })?;
+    let described = table.client().describe_table().table_name(table.name()).send().await.map_err(|e| e.to_string())?;
+    let Some(stream_arn) = described.table.and_then(|t| t.latest_stream_arn) else {
+        return Err("the table has no stream".into());
+    };
+    let config = aws_sdk_dynamodbstreams::config::Builder::new()
+        .behavior_version(aws_sdk_dynamodbstreams::config::BehaviorVersion::latest())
+        .region(aws_sdk_dynamodbstreams::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodbstreams::config::Credentials::new("local", "local", None, None, "quire-local"))
+        .endpoint_url(endpoint)
+        .build();
+    let streams = aws_sdk_dynamodbstreams::Client::from_conf(config);
+    Mapping::start(streams, table.clone(), stream_arn, handler.handler, settings, files).map(Some)
+}
+
+/// TTL, as DynamoDB runs it in the background: expired items are deleted
+/// with the service's identity, so their REMOVE records reach the stream.
+fn spawn_sweeper(database: dynoxide::Database, every: std::time::Duration) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            let database = database.clone();
+            match tokio::task::spawn_blocking(move || database.sweep_ttl()).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(removed)) => tracing::info!(target: "quire::ttl", removed, "TTL sweep"),
+                Ok(Err(e)) => tracing::warn!(target: "quire::ttl", "TTL sweep failed: {e}"),
+                Err(_) => return,
+            }
+        }
+    })
 }
 
 /// Creates the table from the template unless it already exists.

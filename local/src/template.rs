@@ -36,7 +36,7 @@ pub struct AuthorizerSpec {
 }
 
 /// An `AWS::Serverless::Function` and the HTTP API routes it serves.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Function {
     pub logical_id: String,
     /// `Metadata.BuildProperties.Binary`: the cargo binary cargo-lambda builds.
@@ -44,6 +44,63 @@ pub struct Function {
     pub routes: Vec<RouteSpec>,
     /// Every `Action` its policies allow.
     pub iam_actions: Vec<String>,
+    /// Its `DynamoDB` event (the table's stream), if it has one.
+    pub stream: Option<StreamEvent>,
+}
+
+/// A `Type: DynamoDB` event: how Lambda feeds the stream to the function.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StreamEvent {
+    pub starting_position: String,
+    #[serde(default = "default_batch_size")]
+    pub batch_size: usize,
+    #[serde(default)]
+    pub maximum_batching_window_in_seconds: u64,
+    #[serde(default)]
+    pub function_response_types: Vec<String>,
+    #[serde(default)]
+    pub bisect_batch_on_function_error: bool,
+    /// -1 (the default) retries until the record expires.
+    #[serde(default = "minus_one")]
+    pub maximum_retry_attempts: i64,
+    #[serde(default = "minus_one")]
+    pub maximum_record_age_in_seconds: i64,
+    #[serde(default)]
+    pub filter_criteria: Option<FilterCriteria>,
+    #[serde(default)]
+    pub destination_config: Option<serde_yaml::Value>,
+}
+
+fn default_batch_size() -> usize {
+    100
+}
+
+fn minus_one() -> i64 {
+    -1
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FilterCriteria {
+    pub filters: Vec<FilterSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FilterSpec {
+    /// A JSON event pattern, as text.
+    pub pattern: String,
+}
+
+impl StreamEvent {
+    pub fn reports_item_failures(&self) -> bool {
+        self.function_response_types.iter().any(|t| t == "ReportBatchItemFailures")
+    }
+
+    pub fn has_on_failure_destination(&self) -> bool {
+        self.destination_config.as_ref().and_then(|d| d.get("OnFailure")).is_some()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -219,8 +276,14 @@ fn parse_function(id: &str, resource: &Value, default_authorizer: Option<&str>) 
         .ok_or_else(|| format!("function {id} has no Metadata.BuildProperties.Binary"))?
         .to_string();
     let mut routes = Vec::new();
+    let mut stream = None;
     let events = resource.get("Properties").and_then(|p| p.get("Events")).and_then(Value::as_mapping);
     for (name, event) in events.into_iter().flatten() {
+        if event.get("Type").and_then(Value::as_str) == Some("DynamoDB") {
+            let props = event.get("Properties").cloned().unwrap_or(Value::Null);
+            stream = Some(serde_yaml::from_value(props).map_err(|e| format!("function {id}, event {name:?}: {e}"))?);
+            continue;
+        }
         if event.get("Type").and_then(Value::as_str) != Some("HttpApi") {
             continue;
         }
@@ -236,7 +299,7 @@ fn parse_function(id: &str, resource: &Value, default_authorizer: Option<&str>) 
         };
         routes.push(RouteSpec { method: method.to_ascii_uppercase(), path: path.to_string(), authorizer });
     }
-    Ok(Function { logical_id: id.to_string(), binary, routes, iam_actions: policy_actions(resource) })
+    Ok(Function { logical_id: id.to_string(), binary, routes, iam_actions: policy_actions(resource), stream })
 }
 
 impl TableDefinition {
@@ -327,6 +390,10 @@ mod tests {
         assert_eq!(template.authorizers.len(), 1);
         assert_eq!(template.authorizers[0].function, "AuthorizerFunction");
         assert_eq!(template.authorizers[0].identity_headers, ["Authorization"]);
+        let stream = template.functions.iter().find_map(|f| f.stream.clone()).expect("the stream processor's event");
+        assert_eq!((stream.starting_position.as_str(), stream.batch_size), ("TRIM_HORIZON", 100));
+        assert!(stream.reports_item_failures() && stream.bisect_batch_on_function_error && stream.has_on_failure_destination());
+        assert_eq!(stream.filter_criteria.unwrap().filters.len(), 5);
     }
 
     #[test]

@@ -31,7 +31,7 @@ impl TestStack {
     }
 
     async fn launch(storage: Storage, table_name: String, external: Option<(String, String)>) -> Self {
-        let options = Options { template: crate::template::default_path(), storage, table_name, port: 0 };
+        let options = Options { template: crate::template::default_path(), storage, table_name, port: 0, ttl_sweep_every: None };
         let stack = LocalStack::start(options).await.unwrap_or_else(|e| panic!("the test stack did not start: {e}"));
         Self { stack: Some(stack), external }
     }

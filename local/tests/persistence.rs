@@ -15,6 +15,7 @@ fn options(dir: &Path) -> Options {
         storage: Storage::Folder(dir.to_path_buf()),
         table_name: "quire".into(),
         port: 0,
+        ttl_sweep_every: None,
     }
 }
 

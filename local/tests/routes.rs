@@ -31,14 +31,22 @@ fn every_template_route_has_a_handler_and_every_handler_a_route() {
     let authorizer_handlers: BTreeSet<&str> = functions::AUTHORIZER_FUNCTIONS.iter().map(|f| f.binary).collect();
     assert_eq!(authorizer_functions, authorizer_handlers);
 
+    let stream_functions: BTreeSet<&str> = template.functions.iter().filter(|f| f.stream.is_some()).map(|f| f.binary.as_str()).collect();
+    let stream_handlers: BTreeSet<&str> = functions::STREAM_FUNCTIONS.iter().map(|f| f.binary).collect();
+    assert_eq!(stream_functions, stream_handlers);
+
     let every_function: BTreeSet<&str> = template.functions.iter().map(|f| f.binary.as_str()).collect();
-    let every_handler: BTreeSet<&str> = handlers.union(&authorizer_handlers).copied().collect();
+    let every_handler: BTreeSet<&str> = handlers.union(&authorizer_handlers).chain(stream_handlers.iter()).copied().collect();
     assert_eq!(every_function, every_handler, "no function in the template without a handler, and none left out");
 }
 
 #[test]
 fn every_function_has_a_binary_for_cargo_lambda() {
-    let binaries = functions::HTTP_FUNCTIONS.iter().map(|f| f.binary).chain(functions::AUTHORIZER_FUNCTIONS.iter().map(|f| f.binary));
+    let binaries = functions::HTTP_FUNCTIONS
+        .iter()
+        .map(|f| f.binary)
+        .chain(functions::AUTHORIZER_FUNCTIONS.iter().map(|f| f.binary))
+        .chain(functions::STREAM_FUNCTIONS.iter().map(|f| f.binary));
     for binary in binaries {
         let file = repo("functions/src/bin").join(format!("{binary}.rs"));
         assert!(file.exists(), "{binary} is registered but {} is missing", file.display());
@@ -66,6 +74,12 @@ fn every_function_has_a_sample_event_that_decodes() {
         let text = std::fs::read_to_string(&file).unwrap_or_else(|_| panic!("{} has no sample event", function.binary));
         serde_json::from_str::<AuthorizerRequest>(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     }
+    for function in functions::STREAM_FUNCTIONS {
+        let file = repo("events").join(format!("{}.json", function.binary));
+        let text = std::fs::read_to_string(&file).unwrap_or_else(|_| panic!("{} has no sample event", function.binary));
+        let event: lambda_http::aws_lambda_events::dynamodb::Event = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        assert!(!event.records.is_empty());
+    }
 }
 
 #[test]
@@ -74,7 +88,8 @@ fn each_iam_policy_allows_exactly_the_declared_dynamodb_actions() {
     let declared = functions::HTTP_FUNCTIONS
         .iter()
         .map(|f| (f.binary, f.iam_actions))
-        .chain(functions::AUTHORIZER_FUNCTIONS.iter().map(|f| (f.binary, f.iam_actions)));
+        .chain(functions::AUTHORIZER_FUNCTIONS.iter().map(|f| (f.binary, f.iam_actions)))
+        .chain(functions::STREAM_FUNCTIONS.iter().map(|f| (f.binary, f.iam_actions)));
     for (binary, actions) in declared {
         let function = template.functions.iter().find(|f| f.binary == binary).unwrap();
         let in_template: BTreeSet<&str> = function.iam_actions.iter().map(String::as_str).collect();

@@ -35,6 +35,17 @@ macro_rules! ulid_id {
                     })
             }
 
+            /// An id fixed by what caused it: the time `timestamp_ms` and a
+            /// hash of `seed`. Replaying the cause yields the same id, so a
+            /// retried write lands on the same item.
+            pub fn derived(timestamp_ms: u64, seed: &[u8]) -> Self {
+                use sha2::Digest;
+                let digest = sha2::Sha256::digest(seed);
+                let mut random = [0u8; 16];
+                random[6..].copy_from_slice(&digest[..10]); // 80 bits
+                Self(Ulid::from_parts(timestamp_ms, u128::from_be_bytes(random)))
+            }
+
             /// Milliseconds since the Unix epoch at which the id was made.
             pub fn timestamp_ms(&self) -> u64 {
                 self.0.timestamp_ms()
@@ -119,6 +130,15 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(2));
         let b = CommentId::generate();
         assert!(a < b && a.to_string() < b.to_string());
+    }
+
+    #[test]
+    fn derived_ids_are_stable_and_time_ordered() {
+        let a = NotificationId::derived(1_000, b"event-1/user-1");
+        assert_eq!(a, NotificationId::derived(1_000, b"event-1/user-1"));
+        assert_ne!(a, NotificationId::derived(1_000, b"event-1/user-2"));
+        assert!(a < NotificationId::derived(1_001, b"event-0"));
+        assert_eq!(a.timestamp_ms(), 1_000);
     }
 
     #[test]

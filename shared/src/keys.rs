@@ -21,7 +21,7 @@ pub const GSI2SK: &str = "GSI2SK";
 pub const EXPIRES_AT: &str = "expiresAt";
 
 /// The primary key of one item.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Key {
     pub pk: String,
     pub sk: String,
@@ -125,6 +125,13 @@ pub fn unread_partition(user: UserId) -> String {
     format!("USER#{user}#UNREAD")
 }
 
+/// The stream processor's idempotency marker for one stream record:
+/// `APPLIED#<eventID>` / `APPLIED`. It is written in the same transaction as
+/// the record's counter changes, so a record is counted at most once.
+pub fn stream_marker(event_id: &str) -> Key {
+    Key { pk: format!("APPLIED#{event_id}"), sk: "APPLIED".into() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +162,7 @@ mod tests {
         let n = NotificationId::parse(C).unwrap();
         assert_eq!(notification(user, n), Key { pk: format!("USER#{U}"), sk: format!("NOTIF#{C}") });
         assert_eq!(unread_partition(user), format!("USER#{U}#UNREAD"));
+        assert_eq!(stream_marker("e1"), Key { pk: "APPLIED#e1".into(), sk: "APPLIED".into() });
     }
 
     #[test]

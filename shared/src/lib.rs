@@ -16,6 +16,7 @@ pub mod page;
 pub mod posts;
 pub mod random;
 pub mod round_trips;
+pub mod stream;
 pub mod table;
 pub mod users;
 pub mod validate;

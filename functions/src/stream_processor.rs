@@ -1,0 +1,38 @@
+//! The DynamoDB stream processor: notification fan-out, exact counters and
+//! cascades (the rules live in `shared::stream`). It reports the first
+//! record it could not finish, so Lambda retries from there
+//! (`ReportBatchItemFailures`); nothing that failed is acknowledged.
+
+use lambda_http::aws_lambda_events::dynamodb::Event;
+use lambda_http::aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use lambda_http::{LambdaEvent, service_fn};
+use shared::Table;
+
+pub async fn handle(table: Table, event: Event) -> DynamoDbEventResponse {
+    let started = std::time::Instant::now();
+    let outcome = shared::stream::process(&table, &event.records).await;
+    let mut response = DynamoDbEventResponse::default();
+    if let Some(index) = outcome.failed_at {
+        let mut failure = DynamoDbBatchItemFailure::default();
+        failure.item_identifier = event.records[index].change.sequence_number.clone();
+        response.batch_item_failures.push(failure);
+    }
+    tracing::info!(
+        records = event.records.len(),
+        failed_at = ?outcome.failed_at,
+        duration_ms = started.elapsed().as_millis() as u64,
+        "batch"
+    );
+    response
+}
+
+/// The stream-processor binary's `main`.
+pub async fn run() -> Result<(), lambda_http::Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let table = Table::from_env().await?;
+    lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| {
+        let table = table.clone();
+        async move { Ok::<_, lambda_http::Error>(handle(table, event.payload).await) }
+    }))
+    .await
+}
