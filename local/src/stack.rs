@@ -128,9 +128,13 @@ impl LocalStack {
         }
     }
 
-    /// Runs one TTL sweep now; the number of items it removed.
-    pub fn sweep_ttl(&self) -> usize {
-        self.engine.as_ref().map_or(0, |e| e.database().sweep_ttl().expect("the TTL sweep runs"))
+    /// Runs one TTL sweep now; the number of items it removed. (On a blocking
+    /// thread: the sweep waits for requests that the runtime must serve.)
+    pub async fn sweep_ttl(&self) -> usize {
+        let Some(database) = self.engine.as_ref().map(|e| e.database().clone()) else {
+            return 0;
+        };
+        tokio::task::spawn_blocking(move || database.sweep_ttl()).await.expect("the sweep ran").expect("the TTL sweep runs")
     }
 
     /// The embedded engine, when there is one.

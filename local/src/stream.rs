@@ -171,7 +171,9 @@ impl Worker {
                     iterator = None;
                 }
             }
-            // Deliver what is ready: a full batch, or the window has passed.
+            // Deliver what is ready, as Lambda does: a full batch, or the
+            // batching window has passed since the first record waited.
+            let mut delivered = false;
             loop {
                 self.acknowledge_filtered(&mut queue, &mut checkpoint);
                 let ready = queue.iter().filter(|e| e.record.is_some()).count();
@@ -181,18 +183,18 @@ impl Worker {
                 }
                 let since = *waiting_since.get_or_insert_with(Instant::now);
                 let window = Duration::from_secs(self.settings.maximum_batching_window_in_seconds);
-                if ready < self.settings.batch_size && since.elapsed() < window && read > 0 {
-                    break;
-                }
-                if *self.stopped.borrow() {
+                if (ready < self.settings.batch_size && since.elapsed() < window) || *self.stopped.borrow() {
                     break;
                 }
                 self.deliver(&mut queue, &mut checkpoint, &mut attempts, &mut cap).await;
+                delivered = true;
                 if queue.iter().all(|e| e.record.is_none()) {
                     waiting_since = None;
                 }
             }
-            self.status.idle.store(read == 0 && queue.is_empty(), Ordering::SeqCst);
+            // Idle only when this round found nothing and did nothing: a
+            // delivered batch may have written records of its own.
+            self.status.idle.store(read == 0 && !delivered && queue.is_empty(), Ordering::SeqCst);
             self.status.rounds.fetch_add(1, Ordering::SeqCst);
             if read == 0 {
                 self.pause(POLL_EVERY).await;
@@ -264,7 +266,12 @@ impl Worker {
         let event: lambda_http::aws_lambda_events::dynamodb::Event = match serde_json::from_value(json!({ "Records": records })) {
             Ok(event) => event,
             Err(e) => {
+                // Lambda would fail such a batch forever; here the first record
+                // goes to the dead letters so the shard moves on.
                 tracing::error!(target: "quire::stream", "records did not decode as a DynamoDB event: {e}");
+                let entry = queue.pop_front().expect("a non-empty batch");
+                self.dead_letter("EventDecodeFailed", &entry, 0);
+                self.advance(checkpoint, entry.sequence);
                 return;
             }
         };
@@ -389,7 +396,14 @@ pub fn lambda_record(record: &Record, stream_arn: &str) -> Value {
         "eventSourceARN": stream_arn,
     });
     if let Some(identity) = record.user_identity() {
-        json["userIdentity"] = json!({ "type": identity.r#type(), "principalId": identity.principal_id() });
+        // DynamoDB streams carry an identity only for TTL deletions. dynoxide
+        // 3.2 spells its members `type`/`principalId` where the Streams API
+        // has `Type`/`PrincipalId`, so the SDK reads them as absent: the
+        // identity's presence is what tells.
+        json["userIdentity"] = json!({
+            "type": identity.r#type().unwrap_or("Service"),
+            "principalId": identity.principal_id().unwrap_or("dynamodb.amazonaws.com"),
+        });
     }
     json
 }
