@@ -70,7 +70,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Storage::External { endpoint } => format!("at {endpoint}"),
     };
     let ttl_sweep_every = (cli.ttl_sweep_seconds > 0).then(|| std::time::Duration::from_secs(cli.ttl_sweep_seconds));
-    let options = Options { template: cli.template, storage, table_name: cli.table_name, port: cli.port, ttl_sweep_every };
+    let options = Options { template: cli.template, storage, table_name: cli.table_name, port: cli.port, ttl_sweep_every, attach_stream: true };
     let stack = LocalStack::start(options).await?;
     let engine = stack.engine().map(|e| format!(" (engine at {})", e.endpoint())).unwrap_or_default();
     tracing::info!("table {:?} {described}{engine}", stack.table().name());

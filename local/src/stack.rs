@@ -34,10 +34,14 @@ pub struct Options {
     pub port: u16,
     /// How often TTL removes expired items (embedded engine only); `None` never.
     pub ttl_sweep_every: Option<std::time::Duration>,
+    /// Run the stream processor's event-source mapping (tests that deliver
+    /// records themselves turn it off).
+    pub attach_stream: bool,
 }
 
 pub struct LocalStack {
     url: String,
+    endpoint: String,
     table: Table,
     template: Template,
     engine: Option<Engine>,
@@ -79,7 +83,7 @@ impl LocalStack {
                 dead_letters: std::env::temp_dir().join(format!("quire-{}-{DEAD_LETTER_FILE}", ulid::Ulid::new())),
             },
         };
-        let stream = start_stream(&template, &table, &endpoint, files).await?;
+        let stream = if options.attach_stream { start_stream(&template, &table, &endpoint, files).await? } else { None };
         let sweeper = match (&engine, options.ttl_sweep_every) {
             (Some(engine), Some(every)) => Some(spawn_sweeper(engine.database().clone(), every)),
             _ => None,
@@ -99,12 +103,17 @@ impl LocalStack {
                 })
                 .await
         });
-        Ok(Self { url, table, template, engine, stream, sweeper, stop: Some(stop), server: Some(server) })
+        Ok(Self { url, endpoint, table, template, engine, stream, sweeper, stop: Some(stop), server: Some(server) })
     }
 
     /// `http://127.0.0.1:<port>`
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The DynamoDB endpoint the stack uses.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
     }
 
     /// Direct access to the table, for tests that look behind the API.
@@ -126,6 +135,36 @@ impl LocalStack {
         if let Some(stream) = &self.stream {
             stream.settle(std::time::Duration::from_secs(30)).await.expect("the stream settles");
         }
+    }
+
+    /// Every record on the table's stream so far, as Lambda would deliver it
+    /// (before filtering).
+    pub async fn stream_records(&self) -> Vec<serde_json::Value> {
+        let described = self.table.client().describe_table().table_name(self.table.name()).send().await.expect("the table");
+        let arn = described.table.and_then(|t| t.latest_stream_arn).expect("a stream");
+        let streams = streams_client(&self.endpoint);
+        let shards = streams.describe_stream().stream_arn(&arn).send().await.expect("the stream").stream_description.unwrap().shards.unwrap_or_default();
+        let mut records = Vec::new();
+        for shard in shards {
+            let mut iterator = streams
+                .get_shard_iterator()
+                .stream_arn(&arn)
+                .set_shard_id(shard.shard_id)
+                .shard_iterator_type(aws_sdk_dynamodbstreams::types::ShardIteratorType::TrimHorizon)
+                .send()
+                .await
+                .expect("an iterator")
+                .shard_iterator;
+            while let Some(it) = iterator {
+                let output = streams.get_records().shard_iterator(it).send().await.expect("records");
+                if output.records().is_empty() {
+                    break;
+                }
+                records.extend(output.records().iter().map(|r| crate::stream::lambda_record(r, &arn)));
+                iterator = output.next_shard_iterator;
+            }
+        }
+        records
     }
 
     /// Runs one TTL sweep now; the number of items it removed. (On a blocking
@@ -186,14 +225,17 @@ async fn start_stream(template: &Template, table: &Table, endpoint: &str, files:
     let Some(stream_arn) = described.table.and_then(|t| t.latest_stream_arn) else {
         return Err("the table has no stream".into());
     };
+    Mapping::start(streams_client(endpoint), table.clone(), stream_arn, handler.handler, settings, files).map(Some)
+}
+
+fn streams_client(endpoint: &str) -> aws_sdk_dynamodbstreams::Client {
     let config = aws_sdk_dynamodbstreams::config::Builder::new()
         .behavior_version(aws_sdk_dynamodbstreams::config::BehaviorVersion::latest())
         .region(aws_sdk_dynamodbstreams::config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_dynamodbstreams::config::Credentials::new("local", "local", None, None, "quire-local"))
         .endpoint_url(endpoint)
         .build();
-    let streams = aws_sdk_dynamodbstreams::Client::from_conf(config);
-    Mapping::start(streams, table.clone(), stream_arn, handler.handler, settings, files).map(Some)
+    aws_sdk_dynamodbstreams::Client::from_conf(config)
 }
 
 /// TTL, as DynamoDB runs it in the background: expired items are deleted

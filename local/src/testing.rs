@@ -19,19 +19,24 @@ impl TestStack {
     pub async fn start() -> Self {
         match std::env::var(EXTERNAL_ENDPOINT_ENV) {
             Ok(endpoint) if !endpoint.is_empty() => Self::on_endpoint(&endpoint).await,
-            _ => Self::launch(Storage::InMemory, "quire".into(), None).await,
+            _ => Self::launch(Storage::InMemory, "quire".into(), None, true).await,
         }
+    }
+
+    /// A stack whose stream nobody reads: the test delivers records itself.
+    pub async fn without_stream() -> Self {
+        Self::launch(Storage::InMemory, "quire".into(), None, false).await
     }
 
     /// The stack on an external endpoint, in a table of its own.
     pub async fn on_endpoint(endpoint: &str) -> Self {
         let name = format!("quire-test-{}", ulid::Ulid::new().to_string().to_lowercase());
         let storage = Storage::External { endpoint: endpoint.to_string() };
-        Self::launch(storage, name.clone(), Some((endpoint.to_string(), name))).await
+        Self::launch(storage, name.clone(), Some((endpoint.to_string(), name)), true).await
     }
 
-    async fn launch(storage: Storage, table_name: String, external: Option<(String, String)>) -> Self {
-        let options = Options { template: crate::template::default_path(), storage, table_name, port: 0, ttl_sweep_every: None };
+    async fn launch(storage: Storage, table_name: String, external: Option<(String, String)>, attach_stream: bool) -> Self {
+        let options = Options { template: crate::template::default_path(), storage, table_name, port: 0, ttl_sweep_every: None, attach_stream };
         let stack = LocalStack::start(options).await.unwrap_or_else(|e| panic!("the test stack did not start: {e}"));
         Self { stack: Some(stack), external }
     }

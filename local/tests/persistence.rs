@@ -16,6 +16,7 @@ fn options(dir: &Path) -> Options {
         table_name: "quire".into(),
         port: 0,
         ttl_sweep_every: None,
+        attach_stream: true,
     }
 }
 

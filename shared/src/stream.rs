@@ -567,3 +567,80 @@ async fn delete_user_data(table: &Table, user: UserId) -> Result<(), Error> {
     delete_all(table, following).await?;
     delete_keys(table, posts_of(table, user).await?).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_lambda_events::event::dynamodb::Event;
+    use serde_json::json;
+
+    /// The sample event in events/: a follow, a publication, a TTL expiry.
+    fn sample() -> Vec<EventRecord> {
+        let event: Event = serde_json::from_str(include_str!("../../events/stream-processor.json")).unwrap();
+        event.records
+    }
+
+    fn record(value: serde_json::Value) -> EventRecord {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn a_follow_counts_both_sides_and_notifies_the_followed() {
+        let effects = effects(&sample()[0]).unwrap();
+        let fields: Vec<(&str, i64)> = effects.deltas.iter().map(|d| (d.field, d.amount)).collect();
+        assert_eq!(fields, [("followerCount", 1), ("followingCount", 1)]);
+        assert_eq!(effects.deltas[0].target.pk, "USER#01JD7Z5S8M3Q2W9E4R6T8Y0V1A");
+        assert!(matches!(&effects.actions[..], [Action::Notify(n)] if n.kind == Kind::NewFollower));
+    }
+
+    #[test]
+    fn a_publication_counts_and_fans_out() {
+        let effects = effects(&sample()[1]).unwrap();
+        assert_eq!(effects.deltas.len(), 1);
+        assert_eq!((effects.deltas[0].field, effects.deltas[0].amount), ("publishedPostCount", 1));
+        assert!(matches!(&effects.actions[..], [Action::FanOut { .. }]));
+    }
+
+    #[test]
+    fn a_ttl_expiry_lowers_the_unread_count_and_does_nothing_else() {
+        let records = sample();
+        assert!(is_ttl_removal(&records[2]));
+        let effects = effects(&records[2]).unwrap();
+        assert_eq!(effects.deltas.len(), 1);
+        assert_eq!((effects.deltas[0].field, effects.deltas[0].amount), ("unreadNotificationCount", -1));
+        assert!(effects.actions.is_empty());
+    }
+
+    #[test]
+    fn a_user_removed_by_a_request_cascades_but_not_by_ttl() {
+        let old = json!({"PK": {"S": "USER#01JD7Z5S8M3Q2W9E4R6T8Y0V1A"}, "SK": {"S": "PROFILE"}, "GSI1PK": {"S": "USERS"}, "GSI1SK": {"S": "USER#01JD7Z5S8M3Q2W9E4R6T8Y0V1A"},
+            "GSI2PK": {"S": "EMAIL#a@example.com"}, "GSI2SK": {"S": "PROFILE"}, "entity": {"S": "user"}, "userId": {"S": "01JD7Z5S8M3Q2W9E4R6T8Y0V1A"},
+            "name": {"S": "Ada"}, "email": {"S": "a@example.com"}, "plan": {"S": "free"}, "createdAt": {"S": "t"}, "updatedAt": {"S": "t"}, "version": {"N": "1"}});
+        let removal = |ttl: bool| {
+            let mut r = json!({"eventID": "e1", "eventName": "REMOVE", "awsRegion": "eu-west-1",
+                "dynamodb": {"ApproximateCreationDateTime": 1.0, "Keys": {}, "OldImage": old, "SequenceNumber": "1", "SizeBytes": 1}});
+            if ttl {
+                r["userIdentity"] = json!({"type": "Service", "principalId": "dynamodb.amazonaws.com"});
+            }
+            record(r)
+        };
+        assert!(matches!(&effects(&removal(false)).unwrap().actions[..], [Action::DeleteUserData(_)]));
+        assert!(effects(&removal(true)).unwrap().actions.is_empty());
+    }
+
+    #[test]
+    fn unknown_or_malformed_images_are_poison_naming_the_record() {
+        let mut unknown = serde_json::to_value(&sample()[0]).unwrap();
+        unknown["dynamodb"]["NewImage"]["entity"] = json!({"S": "mystery"});
+        let err = effects(&record(unknown)).unwrap_err();
+        assert!(err.to_string().contains("c4ca4238a0b923820dcc509a6f75849b") && err.reason.contains("mystery"), "{err}");
+
+        let mut malformed = serde_json::to_value(&sample()[0]).unwrap();
+        malformed["dynamodb"]["NewImage"]["followerId"] = json!({"S": "not-a-ulid"});
+        assert!(effects(&record(malformed)).is_err());
+
+        let mut untagged = serde_json::to_value(&sample()[0]).unwrap();
+        untagged["dynamodb"]["NewImage"].as_object_mut().unwrap().remove("entity");
+        assert!(effects(&record(untagged)).unwrap_err().reason.contains("no entity"));
+    }
+}

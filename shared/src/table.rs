@@ -48,6 +48,19 @@ impl Table {
         Self::with_config(config, name, cursors)
     }
 
+    /// Like [`Table::for_endpoint`], with one more interceptor (tests inject
+    /// faults this way).
+    pub fn for_endpoint_with(
+        endpoint_url: &str,
+        name: &str,
+        cursors: Cursors,
+        interceptor: impl aws_sdk_dynamodb::config::Intercept + 'static,
+    ) -> Self {
+        let table = Self::for_endpoint(endpoint_url, name, cursors);
+        let config = table.client.config().to_builder().interceptor(interceptor);
+        Self { client: aws_sdk_dynamodb::Client::from_conf(config.build()), ..table }
+    }
+
     fn with_config(config: aws_sdk_dynamodb::config::Builder, name: impl Into<Arc<str>>, cursors: Cursors) -> Self {
         let client = aws_sdk_dynamodb::Client::from_conf(config.interceptor(RoundTripCounter).build());
         Self { client, name: name.into(), cursors }
