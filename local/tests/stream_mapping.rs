@@ -1,0 +1,88 @@
+//! The local event-source mapping keeps Lambda's promises: a record that
+//! can never succeed goes to the dead-letter file after the retries and the
+//! records after it are processed; a restart neither replays handled records
+//! nor skips unhandled ones.
+
+mod common;
+use aws_sdk_dynamodb::types::AttributeValue;
+use common::*;
+use local::{LocalStack, Options, Storage};
+use std::sync::atomic::Ordering::SeqCst;
+
+#[tokio::test]
+async fn a_poison_record_reaches_the_dead_letters_and_the_shard_moves_on() {
+    let stack = TestStack::start().await;
+    let ada = sign_up(&stack, "Ada", &email("ada")).await;
+    let bob = sign_up(&stack, "Bob", &email("bob")).await;
+    // A "comment" that is not one: it passes the filters, never parses.
+    let table = stack.table();
+    table
+        .client()
+        .put_item()
+        .table_name(table.name())
+        .item("PK", AttributeValue::S("POST#broken".into()))
+        .item("SK", AttributeValue::S("COMMENT#broken".into()))
+        .item("entity", AttributeValue::S("comment".into()))
+        .send()
+        .await
+        .unwrap();
+    call(&stack, "PUT", &format!("/users/{}/follow", ada.id), Some(&bob.key), None, &[]).await;
+    stack.settle().await;
+
+    let mapping = stack.stream().unwrap();
+    assert_eq!(mapping.status().dead_lettered.load(SeqCst), 1);
+    let lines = std::fs::read_to_string(mapping.dead_letters()).unwrap();
+    let letter: serde_json::Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
+    assert_eq!(letter["condition"], "RetryAttemptsExhausted");
+    assert_eq!(letter["retryAttempts"], 6, "MaximumRetryAttempts is 5: the first try and five retries");
+    assert_eq!(letter["record"]["dynamodb"]["Keys"]["PK"]["S"], "POST#broken");
+    assert!(letter["DDBStreamBatchInfo"]["startSequenceNumber"].is_string());
+    let profile = call(&stack, "GET", "/me", Some(&ada.key), None, &[]).await.body;
+    assert_eq!(profile["followerCount"], 1, "the record after the poison one was processed");
+}
+
+fn folder_options(dir: &std::path::Path) -> Options {
+    Options {
+        template: local::template::default_path(),
+        storage: Storage::Folder(dir.to_path_buf()),
+        table_name: "quire".into(),
+        port: 0,
+        ttl_sweep_every: None,
+        attach_stream: true,
+    }
+}
+
+#[tokio::test]
+async fn a_restart_resumes_the_stream_without_replay_or_loss() {
+    let dir = std::env::temp_dir().join(format!("quire-stream-restart-{}", ulid::Ulid::new()));
+    let start = || LocalStack::start(folder_options(&dir));
+    let client = reqwest::Client::new();
+    let sign = |stack: &LocalStack, name: &str| {
+        let request = client.post(format!("{}/users", stack.url())).json(&serde_json::json!({"name": name, "email": email(name)}));
+        async move { request.send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
+    };
+
+    let stack = start().await.unwrap();
+    let ada = sign(&stack, "ada").await;
+    let bob = sign(&stack, "bob").await;
+    let (ada_id, ada_key, bob_key) = (ada["user"]["id"].as_str().unwrap(), ada["apiKey"]["secret"].as_str().unwrap(), bob["apiKey"]["secret"].as_str().unwrap());
+    // Stop right after the follow: within the 1 s batching window, so the
+    // mapping has not delivered it yet.
+    let follow = client.put(format!("{}/users/{ada_id}/follow", stack.url())).bearer_auth(bob_key).send().await.unwrap();
+    assert_eq!(follow.status(), 204);
+    assert_eq!(stack.stream().unwrap().status().delivered.load(SeqCst), 0);
+    stack.shutdown().await;
+
+    let stack = start().await.unwrap();
+    stack.settle().await;
+    let me = client.get(format!("{}/me", stack.url())).bearer_auth(ada_key).send().await.unwrap().json::<serde_json::Value>().await.unwrap();
+    assert_eq!(me["followerCount"], 1, "the record left unhandled before the restart was handled after it");
+    assert!(stack.stream().unwrap().status().delivered.load(SeqCst) >= 1);
+    stack.shutdown().await;
+
+    let stack = start().await.unwrap();
+    stack.settle().await;
+    assert_eq!(stack.stream().unwrap().status().delivered.load(SeqCst), 0, "nothing handled is delivered again");
+    stack.shutdown().await;
+    std::fs::remove_dir_all(dir).unwrap();
+}
