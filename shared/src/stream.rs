@@ -24,7 +24,7 @@ use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, Put, PutRequest, TransactWriteItem, Update, WriteRequest};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 /// Markers outlive the stream's 24-hour retention, so no replay can miss one.
@@ -231,6 +231,9 @@ pub struct Outcome {
 pub async fn process(table: &Table, records: &[EventRecord]) -> Outcome {
     let mut outcome = Outcome::default();
     let mut counted: Vec<(usize, &str, Vec<Delta>)> = Vec::new();
+    // Post authors looked up in this batch: a hundred comments on one post
+    // cost one GetItem, not a hundred. (Authors never change.)
+    let mut authors = HashMap::new();
     for (index, record) in records.iter().enumerate() {
         let effects = match effects(record) {
             Ok(effects) => effects,
@@ -240,7 +243,7 @@ pub async fn process(table: &Table, records: &[EventRecord]) -> Outcome {
                 break;
             }
         };
-        if let Err(err) = run_actions(table, &effects.actions).await {
+        if let Err(err) = run_actions(table, &effects.actions, &mut authors).await {
             tracing::error!(event_id = %record.event_id, error = %err, "stream actions failed");
             outcome = Outcome { failed_at: Some(index), error: Some(err.to_string()) };
             break;
@@ -361,20 +364,27 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(10 * 2u64.pow(attempt.min(6)))
 }
 
-async fn run_actions(table: &Table, actions: &[Action]) -> Result<(), Error> {
+async fn run_actions(table: &Table, actions: &[Action], authors: &mut HashMap<PostId, Option<UserId>>) -> Result<(), Error> {
     for action in actions {
         match action {
             Action::Notify(item) => put_once(table, item).await?,
             Action::NotifyPostAuthor { post, commenter, comment, id } => {
-                let output = table
-                    .client()
-                    .get_item()
-                    .table_name(table.name())
-                    .set_key(Some(keys::post(*post).to_attributes()))
-                    .projection_expression("authorId")
-                    .send()
-                    .await?;
-                let author = output.item.as_ref().and_then(|i| i.get("authorId")).and_then(|a| a.as_s().ok()).and_then(|a| UserId::parse(a).ok());
+                let author = match authors.get(post) {
+                    Some(author) => *author,
+                    None => {
+                        let output = table
+                            .client()
+                            .get_item()
+                            .table_name(table.name())
+                            .set_key(Some(keys::post(*post).to_attributes()))
+                            .projection_expression("authorId")
+                            .send()
+                            .await?;
+                        let author = output.item.as_ref().and_then(|i| i.get("authorId")).and_then(|a| a.as_s().ok()).and_then(|a| UserId::parse(a).ok());
+                        authors.insert(*post, author);
+                        author
+                    }
+                };
                 if let Some(author) = author.filter(|a| a != commenter) {
                     let about = About { post_id: Some(*post), actor_id: Some(*commenter), comment_id: Some(*comment) };
                     put_once(table, &NotificationItem::new(author, *id, Kind::NewComment, about, clock::now())).await?;
