@@ -6,13 +6,11 @@
 //! is 256 random bits in hex; only its SHA-256 is stored.
 
 use crate::auth::Caller;
-use crate::conditions::{Cancelled, Item, conflict_error, update_condition_failed};
+use crate::conditions::{Item, Refused, put_new, transact, update_condition_failed};
 use crate::ids::{ApiKeyId, UserId};
 use crate::users::Plan;
 use crate::{Error, Page, PageRequest, Table, clock, keys, to_item, validate};
-use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -222,36 +220,20 @@ pub async fn create(table: &Table, caller: &Caller, request: NewKeyRequest) -> R
         .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
         .build()
         .map_err(Error::internal)?;
-    let put = Put::builder()
-        .table_name(table.name())
-        .set_item(Some(item))
-        .condition_expression("attribute_not_exists(PK)")
-        .build()
-        .map_err(Error::internal)?;
-    let result = table
-        .client()
-        .transact_write_items()
-        .transact_items(TransactWriteItem::builder().update(count_it).build())
-        .transact_items(TransactWriteItem::builder().put(put).build())
-        .send()
-        .await;
-    match result {
-        Ok(_) => Ok(shown),
-        Err(err) => match Cancelled::of(&err) {
-            Some(c) if c.failed(0) => match c.old(0) {
-                None => Err(Error::not_found("this account no longer exists")),
-                Some(profile) => {
-                    let plan = profile.get("plan").and_then(|p| p.as_s().ok()).map_or("current", String::as_str);
-                    let max = if plan == Plan::Pro.as_str() { Plan::Pro.max_active_keys() } else { Plan::Free.max_active_keys() };
-                    Err(Error::Forbidden {
-                        code: "plan_limit_reached",
-                        message: format!("the {plan} plan allows {max} active API keys; revoke one or upgrade"),
-                    })
-                }
-            },
-            Some(c) if c.conflicted() => Err(conflict_error()),
-            _ => Err(err.into()),
+    match transact(table, vec![TransactWriteItem::builder().update(count_it).build(), put_new(table, item)?]).await {
+        Ok(()) => Ok(shown),
+        Err(Refused::Cancelled(c)) if c.failed(0) => match c.old(0) {
+            None => Err(Error::not_found("this account no longer exists")),
+            Some(profile) => {
+                let plan = profile.get("plan").and_then(|p| p.as_s().ok()).map_or("current", String::as_str);
+                let max = if plan == Plan::Pro.as_str() { Plan::Pro.max_active_keys() } else { Plan::Free.max_active_keys() };
+                Err(Error::Forbidden {
+                    code: "plan_limit_reached",
+                    message: format!("the {plan} plan allows {max} active API keys; revoke one or upgrade"),
+                })
+            }
         },
+        Err(refused) => Err(refused.into()),
     }
 }
 
@@ -296,24 +278,15 @@ pub async fn revoke(table: &Table, caller: &Caller, key_id: ApiKeyId) -> Result<
         .expression_attribute_values(":minusOne", AttributeValue::N("-1".into()))
         .build()
         .map_err(Error::internal)?;
-    let result = table
-        .client()
-        .transact_write_items()
-        .transact_items(TransactWriteItem::builder().update(deactivate).build())
-        .transact_items(TransactWriteItem::builder().update(uncount).build())
-        .send()
-        .await;
-    match result {
-        Ok(_) => Ok(()),
-        Err(err) => match Cancelled::of(&err) {
-            Some(c) if c.failed(0) => match c.old(0) {
-                None => Err(Error::not_found("no such API key")),
-                Some(_) => Ok(()), // already revoked
-            },
-            Some(c) if c.failed(1) => Err(Error::not_found("this account no longer exists")),
-            Some(c) if c.conflicted() => Err(conflict_error()),
-            _ => Err(err.into()),
+    let items = vec![TransactWriteItem::builder().update(deactivate).build(), TransactWriteItem::builder().update(uncount).build()];
+    match transact(table, items).await {
+        Ok(()) => Ok(()),
+        Err(Refused::Cancelled(c)) if c.failed(0) => match c.old(0) {
+            None => Err(Error::not_found("no such API key")),
+            Some(_) => Ok(()), // already revoked
         },
+        Err(Refused::Cancelled(c)) if c.failed(1) => Err(Error::not_found("this account no longer exists")),
+        Err(refused) => Err(refused.into()),
     }
 }
 

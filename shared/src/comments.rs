@@ -2,10 +2,10 @@
 //! partition, oldest first.
 
 use crate::auth::Caller;
-use crate::conditions::Cancelled;
+use crate::conditions::{Refused, put_new, transact};
 use crate::ids::{CommentId, PostId, UserId};
 use crate::{Error, Page, PageRequest, Table, clock, keys, to_item, validate};
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, KeysAndAttributes, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, KeysAndAttributes, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -77,26 +77,11 @@ pub async fn create(table: &Table, caller: &Caller, post_id: PostId, input: NewC
         .expression_attribute_values(":published", AttributeValue::S("published".into()))
         .build()
         .map_err(Error::internal)?;
-    let put = Put::builder()
-        .table_name(table.name())
-        .set_item(Some(to_item(&comment)?))
-        .condition_expression("attribute_not_exists(PK)")
-        .build()
-        .map_err(Error::internal)?;
-    let result = table
-        .client()
-        .transact_write_items()
-        .transact_items(TransactWriteItem::builder().condition_check(post_is_published).build())
-        .transact_items(TransactWriteItem::builder().put(put).build())
-        .send()
-        .await;
-    match result {
-        Ok(_) => Ok(comment.into()),
-        Err(err) => match Cancelled::of(&err) {
-            Some(c) if c.failed(0) => Err(Error::not_found("no such published post")),
-            Some(c) if c.conflicted() => Err(crate::conditions::conflict_error()),
-            _ => Err(err.into()),
-        },
+    let items = vec![TransactWriteItem::builder().condition_check(post_is_published).build(), put_new(table, to_item(&comment)?)?];
+    match transact(table, items).await {
+        Ok(()) => Ok(comment.into()),
+        Err(Refused::Cancelled(c)) if c.failed(0) => Err(Error::not_found("no such published post")),
+        Err(refused) => Err(refused.into()),
     }
 }
 

@@ -78,3 +78,47 @@ pub fn item_too_large_error() -> crate::Error {
         message: format!("the item would exceed DynamoDB's 400 KB ({} bytes) item limit", crate::item_size::MAX_ITEM_BYTES),
     }
 }
+
+/// A Put, inside a transaction, that applies only if no item has its key.
+pub fn put_new(table: &crate::Table, item: Item) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, crate::Error> {
+    let put = aws_sdk_dynamodb::types::Put::builder()
+        .table_name(table.name())
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(PK)")
+        .build()
+        .map_err(crate::Error::internal)?;
+    Ok(aws_sdk_dynamodb::types::TransactWriteItem::builder().put(put).build())
+}
+
+/// Why a transaction did not apply.
+pub enum Refused {
+    /// A condition failed: the reasons say which item's.
+    Cancelled(Cancelled),
+    Failed(crate::Error),
+}
+
+impl From<Refused> for crate::Error {
+    /// For cancellations a caller did not expect: a lost race is 409 (retry),
+    /// anything else a fault.
+    fn from(refused: Refused) -> Self {
+        match refused {
+            Refused::Cancelled(c) if c.conflicted() => conflict_error(),
+            Refused::Cancelled(c) => {
+                let codes: Vec<&str> = c.0.iter().map(|r| r.code.as_str()).collect();
+                crate::Error::internal(format!("transaction cancelled: {codes:?}"))
+            }
+            Refused::Failed(e) => e,
+        }
+    }
+}
+
+/// Sends `items` as one TransactWriteItems.
+pub async fn transact(table: &crate::Table, items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>) -> Result<(), Refused> {
+    match table.client().transact_write_items().set_transact_items(Some(items)).send().await {
+        Ok(_) => Ok(()),
+        Err(err) => Err(match Cancelled::of(&err) {
+            Some(cancelled) => Refused::Cancelled(cancelled),
+            None => Refused::Failed(err.into()),
+        }),
+    }
+}

@@ -2,10 +2,10 @@
 //! (the followee's followers), also in GSI1 under `USER#<follower>#FOLLOWING`.
 
 use crate::auth::Caller;
-use crate::conditions::Cancelled;
+use crate::conditions::{Refused, put_new, transact};
 use crate::ids::UserId;
 use crate::{Error, Page, PageRequest, Table, clock, keys, to_item};
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
 pub const ENTITY: &str = "follow";
@@ -62,27 +62,11 @@ pub async fn follow(table: &Table, caller: &Caller, followee: UserId) -> Result<
         .condition_expression("attribute_exists(PK)")
         .build()
         .map_err(Error::internal)?;
-    let put = Put::builder()
-        .table_name(table.name())
-        .set_item(Some(to_item(&edge)?))
-        .condition_expression("attribute_not_exists(PK)")
-        .build()
-        .map_err(Error::internal)?;
-    let result = table
-        .client()
-        .transact_write_items()
-        .transact_items(TransactWriteItem::builder().condition_check(exists).build())
-        .transact_items(TransactWriteItem::builder().put(put).build())
-        .send()
-        .await;
-    match result {
-        Ok(_) => Ok(()),
-        Err(err) => match Cancelled::of(&err) {
-            Some(c) if c.failed(0) => Err(Error::not_found("no such user")),
-            Some(c) if c.failed(1) => Ok(()), // already following
-            Some(c) if c.conflicted() => Err(crate::conditions::conflict_error()),
-            _ => Err(err.into()),
-        },
+    match transact(table, vec![TransactWriteItem::builder().condition_check(exists).build(), put_new(table, to_item(&edge)?)?]).await {
+        Ok(()) => Ok(()),
+        Err(Refused::Cancelled(c)) if c.failed(0) => Err(Error::not_found("no such user")),
+        Err(Refused::Cancelled(c)) if c.failed(1) => Ok(()), // already following
+        Err(refused) => Err(refused.into()),
     }
 }
 

@@ -5,11 +5,11 @@
 //! sparse, so each listing reads only what it shows.
 
 use crate::auth::Caller;
-use crate::conditions::{Cancelled, Item, conflict_error, item_too_large, item_too_large_error, update_condition_failed};
+use crate::conditions::{Item, Refused, item_too_large, item_too_large_error, put_new, transact, update_condition_failed};
 use crate::ids::{NotificationId, PostId, UserId};
 use crate::notifications::{self, About, NotificationItem};
 use crate::{Error, Page, PageRequest, Table, clock, keys, to_item, users, validate};
-use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
 pub const TITLE_MAX_CHARS: usize = 200;
@@ -432,25 +432,15 @@ pub async fn publish(table: &Table, caller: &Caller, post_id: PostId) -> Result<
         .map_err(Error::internal)?;
     let about = About { post_id: Some(post_id), ..About::default() };
     let notification = NotificationItem::new(caller.user_id, NotificationId::generate(), notifications::Kind::PostPublished, about, now);
-    let put = Put::builder().table_name(table.name()).set_item(Some(to_item(&notification)?)).build().map_err(Error::internal)?;
-    let result = table
-        .client()
-        .transact_write_items()
-        .transact_items(TransactWriteItem::builder().update(move_it).build())
-        .transact_items(TransactWriteItem::builder().put(put).build())
-        .send()
-        .await;
-    match result {
-        Ok(_) => Ok(Published { id: post_id, status: Status::Published, published_at: now.rfc3339() }),
-        Err(err) => match Cancelled::of(&err) {
-            Some(c) if c.failed(0) => Err(owner_only_failure(
-                c.old(0).cloned(),
-                caller,
-                Error::Conflict { code: "already_published", message: "this post is already published".into() },
-            )),
-            Some(c) if c.conflicted() => Err(conflict_error()),
-            _ => Err(err.into()),
-        },
+    let items = vec![TransactWriteItem::builder().update(move_it).build(), put_new(table, to_item(&notification)?)?];
+    match transact(table, items).await {
+        Ok(()) => Ok(Published { id: post_id, status: Status::Published, published_at: now.rfc3339() }),
+        Err(Refused::Cancelled(c)) if c.failed(0) => Err(owner_only_failure(
+            c.old(0).cloned(),
+            caller,
+            Error::Conflict { code: "already_published", message: "this post is already published".into() },
+        )),
+        Err(refused) => Err(refused.into()),
     }
 }
 

@@ -2,11 +2,11 @@
 
 use crate::api_keys::{self, NewApiKey};
 use crate::auth::Caller;
-use crate::conditions::{Cancelled, Item, conflict_error, update_condition_failed};
+use crate::conditions::{Item, Refused, put_new, transact, update_condition_failed};
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use crate::ids::UserId;
 use crate::{Error, Page, PageRequest, Table, clock, keys, to_item, validate};
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -199,32 +199,13 @@ pub async fn sign_up(table: &Table, input: SignUp) -> Result<SignedUp, Error> {
     let guard_item = to_item(&EmailGuard { pk: guard.pk, sk: guard.sk, entity: "emailGuard".into(), user_id })?;
     let (key_item, new_key) = api_keys::new_key(user_id, Plan::Free, Some("default".into()), None, now)?;
 
-    let put_new = |item| {
-        Put::builder()
-            .table_name(table.name())
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(PK)")
-            .build()
-            .map(|put| TransactWriteItem::builder().put(put).build())
-            .map_err(Error::internal)
-    };
-    let result = table
-        .client()
-        .transact_write_items()
-        .transact_items(put_new(to_item(&user)?)?)
-        .transact_items(put_new(guard_item)?)
-        .transact_items(put_new(key_item)?)
-        .send()
-        .await;
-    match result {
-        Ok(_) => Ok(SignedUp { user: user.into(), api_key: new_key }),
-        Err(err) => match Cancelled::of(&err) {
-            Some(c) if c.failed(1) => {
-                Err(Error::Conflict { code: "email_taken", message: "an account with this email already exists".into() })
-            }
-            Some(c) if c.conflicted() => Err(conflict_error()),
-            _ => Err(err.into()),
-        },
+    let items = vec![put_new(table, to_item(&user)?)?, put_new(table, guard_item)?, put_new(table, key_item)?];
+    match transact(table, items).await {
+        Ok(()) => Ok(SignedUp { user: user.into(), api_key: new_key }),
+        Err(Refused::Cancelled(c)) if c.failed(1) => {
+            Err(Error::Conflict { code: "email_taken", message: "an account with this email already exists".into() })
+        }
+        Err(refused) => Err(refused.into()),
     }
 }
 
@@ -404,20 +385,11 @@ pub async fn delete(table: &Table, caller: &Caller) -> Result<(), Error> {
             .map(|d| TransactWriteItem::builder().delete(d).build())
             .map_err(Error::internal)
     };
-    let result = table
-        .client()
-        .transact_write_items()
-        .transact_items(delete(keys::profile(caller.user_id), "attribute_exists(PK)")?)
-        .transact_items(delete(keys::email_guard(&user.email), "attribute_exists(PK)")?)
-        .send()
-        .await;
-    match result {
-        Ok(_) => Ok(()),
-        Err(err) => match Cancelled::of(&err) {
-            // Deleted meanwhile by a concurrent request: the outcome is the same.
-            Some(c) if c.failed(0) => Ok(()),
-            Some(c) if c.conflicted() => Err(conflict_error()),
-            _ => Err(err.into()),
-        },
+    let items = vec![delete(keys::profile(caller.user_id), "attribute_exists(PK)")?, delete(keys::email_guard(&user.email), "attribute_exists(PK)")?];
+    match transact(table, items).await {
+        Ok(()) => Ok(()),
+        // Deleted meanwhile by a concurrent request: the outcome is the same.
+        Err(Refused::Cancelled(c)) if c.failed(0) => Ok(()),
+        Err(refused) => Err(refused.into()),
     }
 }
