@@ -41,46 +41,56 @@ async fn a_poison_record_reaches_the_dead_letters_and_the_shard_moves_on() {
     assert_eq!(profile["followerCount"], 1, "the record after the poison one was processed");
 }
 
-fn folder_options(dir: &std::path::Path) -> Options {
+fn folder_options(dir: &std::path::Path, attach_stream: bool) -> Options {
     Options {
         template: local::template::default_path(),
         storage: Storage::Folder(dir.to_path_buf()),
         table_name: "quire".into(),
         port: 0,
         ttl_sweep_every: None,
-        attach_stream: true,
+        attach_stream,
     }
 }
 
 #[tokio::test]
 async fn a_restart_resumes_the_stream_without_replay_or_loss() {
     let dir = std::env::temp_dir().join(format!("quire-stream-restart-{}", ulid::Ulid::new()));
-    let start = || LocalStack::start(folder_options(&dir));
+    let start = |attach| LocalStack::start(folder_options(&dir, attach));
     let client = reqwest::Client::new();
     let sign = |stack: &LocalStack, name: &str| {
         let request = client.post(format!("{}/users", stack.url())).json(&serde_json::json!({"name": name, "email": email(name)}));
         async move { request.send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
     };
+    let follower_count = |stack: &LocalStack, key: String| {
+        let request = client.get(format!("{}/me", stack.url())).bearer_auth(key);
+        async move { request.send().await.unwrap().json::<serde_json::Value>().await.unwrap()["followerCount"].clone() }
+    };
 
-    let stack = start().await.unwrap();
-    let ada = sign(&stack, "ada").await;
-    let bob = sign(&stack, "bob").await;
-    let (ada_id, ada_key, bob_key) = (ada["user"]["id"].as_str().unwrap(), ada["apiKey"]["secret"].as_str().unwrap(), bob["apiKey"]["secret"].as_str().unwrap());
-    // Stop right after the follow: within the 1 s batching window, so the
-    // mapping has not delivered it yet.
-    let follow = client.put(format!("{}/users/{ada_id}/follow", stack.url())).bearer_auth(bob_key).send().await.unwrap();
-    assert_eq!(follow.status(), 204);
-    assert_eq!(stack.stream().unwrap().status().delivered.load(SeqCst), 0);
+    // Handled before the first stop: Cy follows Ada.
+    let stack = start(true).await.unwrap();
+    let (ada, bob, cy) = (sign(&stack, "ada").await, sign(&stack, "bob").await, sign(&stack, "cy").await);
+    let ada_id = ada["user"]["id"].as_str().unwrap().to_string();
+    let key = |user: &serde_json::Value| user["apiKey"]["secret"].as_str().unwrap().to_string();
+    let follow = |stack: &LocalStack, who: String| client.put(format!("{}/users/{ada_id}/follow", stack.url())).bearer_auth(who).send();
+    assert_eq!(follow(&stack, key(&cy)).await.unwrap().status(), 204);
+    stack.settle().await;
+    assert_eq!(follower_count(&stack, key(&ada)).await, 1);
     stack.shutdown().await;
 
-    let stack = start().await.unwrap();
+    // Written while no processor runs: Bob follows Ada.
+    let stack = start(false).await.unwrap();
+    assert_eq!(follow(&stack, key(&bob)).await.unwrap().status(), 204);
+    stack.shutdown().await;
+
+    // The next start handles Bob's follow and nothing before it.
+    let stack = start(true).await.unwrap();
     stack.settle().await;
-    let me = client.get(format!("{}/me", stack.url())).bearer_auth(ada_key).send().await.unwrap().json::<serde_json::Value>().await.unwrap();
-    assert_eq!(me["followerCount"], 1, "the record left unhandled before the restart was handled after it");
+    assert_eq!(follower_count(&stack, key(&ada)).await, 2, "the record written while down was handled");
     assert!(stack.stream().unwrap().status().delivered.load(SeqCst) >= 1);
     stack.shutdown().await;
 
-    let stack = start().await.unwrap();
+    // And a restart after that delivers nothing again.
+    let stack = start(true).await.unwrap();
     stack.settle().await;
     assert_eq!(stack.stream().unwrap().status().delivered.load(SeqCst), 0, "nothing handled is delivered again");
     stack.shutdown().await;
