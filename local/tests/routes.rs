@@ -98,3 +98,20 @@ fn each_iam_policy_allows_exactly_the_declared_dynamodb_actions() {
         assert!(!in_template.iter().any(|a| a.ends_with(":*") || *a == "*"), "{binary}: no wildcard actions");
     }
 }
+
+#[test]
+fn the_cargo_lambda_watch_router_matches_the_template() {
+    let manifest: toml::Table = std::fs::read_to_string(repo("Cargo.toml")).unwrap().parse().unwrap();
+    let router = manifest["workspace"]["metadata"]["lambda"]["watch"]["router"].as_table().expect("a watch router");
+    let mut in_router = BTreeSet::new();
+    for (path, entries) in router {
+        for entry in entries.as_array().expect("a list of {method, function}") {
+            let method = entry["method"].as_str().unwrap().to_string();
+            let function = entry["function"].as_str().unwrap().to_string();
+            in_router.insert((method, path.clone(), function));
+        }
+    }
+    let in_template: BTreeSet<(String, String, String)> =
+        template().routes().map(|(r, f)| (r.method.clone(), r.path.clone(), f.binary.clone())).collect();
+    assert_eq!(in_router, in_template, "[workspace.metadata.lambda.watch.router] vs template.yaml");
+}
