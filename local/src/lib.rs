@@ -1,6 +1,7 @@
 //! Quire's local stack: `cargo run -p local` runs the whole backend on this
 //! machine, and the integration tests start the same stack in-process.
 
+pub mod demo;
 pub mod engine;
 pub mod gateway;
 pub mod stack;
