@@ -51,7 +51,9 @@ pub struct Mapping {
     dead_letters: PathBuf,
 }
 
-const POLL_EVERY: Duration = Duration::from_millis(50);
+// Lambda polls each shard about four times a second. (dynoxide 3.2 reads a
+// stream with a full scan of its records, so polling more often costs more.)
+const POLL_EVERY: Duration = Duration::from_millis(250);
 const RETRY_AFTER: Duration = Duration::from_millis(50);
 
 struct Entry {
