@@ -286,6 +286,8 @@ fn authorizer_event(event: &ApiGatewayV2httpRequest, identity: Vec<String>) -> A
         context.http.method,
         event.raw_path.as_deref().unwrap_or_default(),
     );
+    // The event's own JSON supplies headers and query parameters in the wire form.
+    let wire = serde_json::to_value(event).unwrap_or_default();
     let value = serde_json::json!({
         "version": "2.0",
         "type": "REQUEST",
@@ -295,8 +297,8 @@ fn authorizer_event(event: &ApiGatewayV2httpRequest, identity: Vec<String>) -> A
         "rawPath": event.raw_path,
         "rawQueryString": event.raw_query_string,
         "cookies": event.cookies.clone().unwrap_or_default(),
-        "headers": serde_json::to_value(event).ok().and_then(|e| e.get("headers").cloned()).unwrap_or_default(),
-        "queryStringParameters": serde_json::to_value(event).ok().and_then(|e| e.get("queryStringParameters").cloned()).unwrap_or_default(),
+        "headers": wire.get("headers").cloned().unwrap_or_default(),
+        "queryStringParameters": wire.get("queryStringParameters").cloned().unwrap_or_default(),
         "requestContext": context,
         "pathParameters": event.path_parameters,
         "stageVariables": event.stage_variables,

@@ -234,9 +234,12 @@ impl Worker {
     }
 
     fn acknowledge_filtered(&self, queue: &mut VecDeque<Entry>, checkpoint: &mut Option<String>) {
+        let mut last = None;
         while queue.front().is_some_and(|e| e.record.is_none()) {
-            let entry = queue.pop_front().expect("checked");
-            self.advance(checkpoint, entry.sequence);
+            last = queue.pop_front().map(|e| e.sequence);
+        }
+        if let Some(sequence) = last {
+            self.advance(checkpoint, sequence);
         }
     }
 
@@ -318,12 +321,16 @@ impl Worker {
                     return;
                 }
                 // Everything before the failed record is done.
+                let mut last = None;
                 for _ in 0..positions[index] {
                     let entry = queue.pop_front().expect("within the queue");
                     if entry.record.is_some() {
                         self.status.delivered.fetch_add(1, Ordering::SeqCst);
                     }
-                    self.advance(checkpoint, entry.sequence);
+                    last = Some(entry.sequence);
+                }
+                if let Some(sequence) = last {
+                    self.advance(checkpoint, sequence);
                 }
                 let failed = queue.front().expect("the failed record").sequence.clone();
                 let tries = attempts.entry(failed.clone()).or_insert(0);

@@ -3,22 +3,11 @@
 
 mod common;
 use aws_sdk_dynamodb::types::AttributeValue;
-use local::{LocalStack, Options, Storage};
+use common::folder_options;
+use local::LocalStack;
 use shared::keys::Key;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn options(dir: &Path) -> Options {
-    Options {
-        template: local::template::default_path(),
-        storage: Storage::Folder(dir.to_path_buf()),
-        table_name: "quire".into(),
-        port: 0,
-        ttl_sweep_every: None,
-        attach_stream: true,
-    }
-}
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("quire-{name}-{}", ulid::Ulid::new()));
@@ -31,7 +20,7 @@ async fn data_and_cursor_key_survive_a_restart() {
     let dir = temp_dir("restart");
     let key = Key { pk: "KEEP#1".into(), sk: "X".into() };
 
-    let stack = LocalStack::start(options(&dir)).await.unwrap();
+    let stack = LocalStack::start(folder_options(&dir, true)).await.unwrap();
     let mut item = key.to_attributes();
     item.insert("n".into(), AttributeValue::N("42".into()));
     stack.table().client().put_item().table_name("quire").set_item(Some(item)).send().await.unwrap();
@@ -39,7 +28,7 @@ async fn data_and_cursor_key_survive_a_restart() {
     let cursor = stack.table().cursors().sign("keep", &listing_key).unwrap();
     stack.shutdown().await;
 
-    let stack = LocalStack::start(options(&dir)).await.unwrap();
+    let stack = LocalStack::start(folder_options(&dir, true)).await.unwrap();
     let got = stack.table().client().get_item().table_name("quire").set_key(Some(key.to_attributes())).send().await.unwrap();
     assert_eq!(got.item.unwrap()["n"], AttributeValue::N("42".into()));
     assert_eq!(stack.table().cursors().verify("keep", &cursor).unwrap(), listing_key, "same signing key after restart");

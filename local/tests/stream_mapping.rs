@@ -6,7 +6,7 @@
 mod common;
 use aws_sdk_dynamodb::types::AttributeValue;
 use common::*;
-use local::{LocalStack, Options, Storage};
+use local::LocalStack;
 use std::sync::atomic::Ordering::SeqCst;
 
 #[tokio::test]
@@ -39,17 +39,6 @@ async fn a_poison_record_reaches_the_dead_letters_and_the_shard_moves_on() {
     assert!(letter["DDBStreamBatchInfo"]["startSequenceNumber"].is_string());
     let profile = call(&stack, "GET", "/me", Some(&ada.key), None, &[]).await.body;
     assert_eq!(profile["followerCount"], 1, "the record after the poison one was processed");
-}
-
-fn folder_options(dir: &std::path::Path, attach_stream: bool) -> Options {
-    Options {
-        template: local::template::default_path(),
-        storage: Storage::Folder(dir.to_path_buf()),
-        table_name: "quire".into(),
-        port: 0,
-        ttl_sweep_every: None,
-        attach_stream,
-    }
 }
 
 #[tokio::test]

@@ -22,7 +22,6 @@ use crate::{Error, Table, clock, keys, to_item};
 use aws_lambda_events::event::dynamodb::EventRecord;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, Put, PutRequest, TransactWriteItem, Update, WriteRequest};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
@@ -75,11 +74,6 @@ pub struct Poison {
     pub reason: String,
 }
 
-#[derive(Deserialize)]
-struct Tag {
-    entity: Option<String>,
-}
-
 /// Whether DynamoDB's TTL removed the item (rather than a request).
 pub fn is_ttl_removal(record: &EventRecord) -> bool {
     record.event_name == "REMOVE"
@@ -101,9 +95,11 @@ pub fn effects(record: &EventRecord) -> Result<Effects, Poison> {
         reason,
     };
     let (new, old) = (&record.change.new_image, &record.change.old_image);
-    let tag = |item| image::<Tag>(item).map(|t| t.and_then(|t| t.entity));
-    let entity = tag(new).map_err(&poison)?.or(tag(old).map_err(&poison)?);
-    let Some(entity) = entity else {
+    let tag = |item: &serde_dynamo::Item| match item.get("entity") {
+        Some(serde_dynamo::AttributeValue::S(entity)) => Some(entity.clone()),
+        _ => None,
+    };
+    let Some(entity) = tag(new).or_else(|| tag(old)) else {
         return Err(poison("no entity attribute in either image".into()));
     };
     let by_entity = || -> Result<Effects, String> {

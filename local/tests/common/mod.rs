@@ -127,3 +127,15 @@ pub async fn sign_up(stack: &TestStack, name: &str, email: &str) -> User {
 pub fn email(name: &str) -> String {
     format!("{name}.{}@example.com", ulid::Ulid::new().to_string().to_lowercase())
 }
+
+/// Options for a stack keeping its data in `dir`, as `cargo run -p local` does.
+pub fn folder_options(dir: &std::path::Path, attach_stream: bool) -> local::Options {
+    local::Options {
+        template: local::template::default_path(),
+        storage: local::Storage::Folder(dir.to_path_buf()),
+        table_name: "quire".into(),
+        port: 0,
+        ttl_sweep_every: None,
+        attach_stream,
+    }
+}
