@@ -5,6 +5,9 @@ use crate::HandlerResult;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use lambda_http::http;
+use shared::idempotency::{self, Created, Idempotency};
+use shared::ids::UserId;
 use shared::{Caller, Error, PageRequest};
 use std::str::FromStr;
 
@@ -95,6 +98,36 @@ pub fn caller(request: &Request) -> Result<Caller, Error> {
     let fields = context.filter(|f| !f.is_empty()).ok_or_else(unauthorized)?;
     let value = serde_json::Value::Object(fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
     serde_json::from_value(value).map_err(|_| unauthorized())
+}
+
+/// The request's `Idempotency-Key`, if it has one, bound to who is asking
+/// (`caller`, `None` on public routes), the method, the path and the JSON
+/// body. Call after the body parsed, so the body here is valid JSON.
+pub fn idempotency(request: &Request, caller: Option<UserId>) -> Result<Option<Idempotency>, Error> {
+    let Some(value) = request.headers().get(idempotency::HEADER) else {
+        return Ok(None);
+    };
+    let key = value.to_str().unwrap_or("\u{0}");
+    let body: serde_json::Value = serde_json::from_slice(request.body().as_ref()).unwrap_or_default();
+    Idempotency::new(key, caller, request.method().as_str(), request.uri().path(), &body).map(Some)
+}
+
+/// A created resource (`status`, with its version as `ETag` if it has one),
+/// or the first response to an earlier request with the same idempotency
+/// key, sent again as it was, marked `Idempotent-Replayed: true`.
+pub fn created<T: Serialize>(status: u16, created: Created<T>, version: impl Fn(&T) -> Option<u64>) -> HandlerResult {
+    let (first, replayed) = match created {
+        Created::New(value) => (idempotency::Response::new(status, version(&value), &value)?, false),
+        Created::Replayed(first) => (first, true),
+    };
+    let mut response = match first.version {
+        Some(version) => json_with_etag(first.status, version, &first.body)?,
+        None => json(first.status, &first.body)?,
+    };
+    if replayed {
+        response.headers_mut().insert("idempotent-replayed", http::HeaderValue::from_static("true"));
+    }
+    Ok(response)
 }
 
 /// `If-Match: "<version>"` (quotes optional) as a version number.

@@ -2,7 +2,8 @@
 //! partition, oldest first.
 
 use crate::auth::Caller;
-use crate::conditions::{Refused, put_new, transact};
+use crate::idempotency::{self, Created, Idempotency, Response};
+use crate::conditions::{Refused, put_new};
 use crate::ids::{CommentId, PostId, UserId};
 use crate::{Error, Page, PageRequest, Table, clock, keys, to_item, validate};
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, KeysAndAttributes, TransactWriteItem};
@@ -52,11 +53,21 @@ pub struct NewComment {
 
 /// Comments on a published post only: one TransactWriteItems, a
 /// ConditionCheck that the post is published plus the Put of the comment.
-pub async fn create(table: &Table, caller: &Caller, post_id: PostId, input: NewComment) -> Result<CommentView, Error> {
+pub async fn create(
+    table: &Table,
+    caller: &Caller,
+    post_id: PostId,
+    input: NewComment,
+    idempotency: Option<&Idempotency>,
+) -> Result<Created<CommentView>, Error> {
     let text = validate::multi_line("text", &input.text, TEXT_MAX_CHARS)?;
     if text.is_empty() {
         return Err(Error::BadRequest { code: "invalid_field", message: "text must not be empty".into() });
     }
+    if let Some(first) = idempotency::previous(table, idempotency).await? {
+        return Ok(Created::Replayed(first));
+    }
+    let now = clock::now();
     let comment_id = CommentId::generate();
     let key = keys::comment(post_id, comment_id);
     let comment = CommentItem {
@@ -67,7 +78,7 @@ pub async fn create(table: &Table, caller: &Caller, post_id: PostId, input: NewC
         post_id,
         author_id: caller.user_id,
         text,
-        created_at: clock::now().rfc3339(),
+        created_at: now.rfc3339(),
     };
     let post_is_published = ConditionCheck::builder()
         .table_name(table.name())
@@ -78,8 +89,10 @@ pub async fn create(table: &Table, caller: &Caller, post_id: PostId, input: NewC
         .build()
         .map_err(Error::internal)?;
     let items = vec![TransactWriteItem::builder().condition_check(post_is_published).build(), put_new(table, to_item(&comment)?)?];
-    match transact(table, items).await {
-        Ok(()) => Ok(comment.into()),
+    let view = CommentView::from(comment);
+    match idempotency::transact_maybe_recorded(table, idempotency, items, || Response::new(201, None, &view), now).await {
+        Ok(None) => Ok(Created::New(view)),
+        Ok(Some(first)) => Ok(Created::Replayed(first)),
         Err(Refused::Cancelled(c)) if c.failed(0) => Err(Error::not_found("no such published post")),
         Err(refused) => Err(refused.into()),
     }

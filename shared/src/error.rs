@@ -25,6 +25,8 @@ pub enum Error {
     PayloadTooLarge { code: &'static str, message: String },
     #[error("{message}")]
     UnsupportedMediaType { code: &'static str, message: String },
+    #[error("{message}")]
+    Unprocessable { code: &'static str, message: String },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -55,6 +57,7 @@ impl Error {
             Self::PreconditionFailed { .. } => 412,
             Self::PayloadTooLarge { .. } => 413,
             Self::UnsupportedMediaType { .. } => 415,
+            Self::Unprocessable { .. } => 422,
             Self::Internal(_) => 500,
         }
     }
@@ -68,7 +71,8 @@ impl Error {
             | Self::Conflict { code, .. }
             | Self::PreconditionFailed { code, .. }
             | Self::PayloadTooLarge { code, .. }
-            | Self::UnsupportedMediaType { code, .. } => code,
+            | Self::UnsupportedMediaType { code, .. }
+            | Self::Unprocessable { code, .. } => code,
             Self::Internal(_) => "internal_error",
         }
     }
@@ -115,6 +119,7 @@ mod tests {
             (Error::PreconditionFailed { code: "version_mismatch", message: "stale".into() }, 412, "version_mismatch"),
             (Error::PayloadTooLarge { code: "item_too_large", message: "big".into() }, 413, "item_too_large"),
             (Error::UnsupportedMediaType { code: "unsupported_media_type", message: "json".into() }, 415, "unsupported_media_type"),
+            (Error::Unprocessable { code: "idempotency_key_reused", message: "other body".into() }, 422, "idempotency_key_reused"),
             (Error::internal("table quire-prod throttled"), 500, "internal_error"),
         ];
         for (err, status, code) in cases {

@@ -132,6 +132,14 @@ pub fn stream_marker(event_id: &str) -> Key {
     Key { pk: format!("APPLIED#{event_id}"), sk: "APPLIED".into() }
 }
 
+/// The first response to a request sent with an `Idempotency-Key`:
+/// `IDEMPOTENCY#<scope>#<key>` / `IDEMPOTENCY`. The scope is the caller's
+/// user id (`public` on routes without a caller), so one user's keys never
+/// meet another's.
+pub fn idempotency(scope: &str, key: &str) -> Key {
+    Key { pk: format!("IDEMPOTENCY#{scope}#{key}"), sk: "IDEMPOTENCY".into() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

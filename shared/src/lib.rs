@@ -8,6 +8,7 @@ pub mod comments;
 pub mod conditions;
 pub mod error;
 pub mod follows;
+pub mod idempotency;
 pub mod ids;
 pub mod item_size;
 pub mod keys;

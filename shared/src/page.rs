@@ -87,6 +87,13 @@ impl Cursors {
         Ok(Self { key: key.into() })
     }
 
+    /// A 256-bit key for another purpose, derived from the signing key (HMAC
+    /// as a KDF; `purpose` never equals a listing's name, so no derived key
+    /// is ever a cursor tag).
+    pub fn derived_key(&self, purpose: &str, context: &[u8]) -> [u8; 32] {
+        self.mac(purpose, context).finalize().into_bytes().into()
+    }
+
     fn mac(&self, listing: &str, payload: &[u8]) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
         mac.update(listing.as_bytes());

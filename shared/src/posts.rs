@@ -5,6 +5,7 @@
 //! sparse, so each listing reads only what it shows.
 
 use crate::auth::Caller;
+use crate::idempotency::{self, Created, Idempotency, Response};
 use crate::conditions::{Item, Refused, item_too_large, item_too_large_error, put_new, transact, update_condition_failed};
 use crate::ids::{NotificationId, PostId, UserId};
 use crate::notifications::{self, About, NotificationItem};
@@ -233,8 +234,16 @@ fn not_yours() -> Error {
 
 /// Creates a draft owned by the caller: one GetItem (the author's name, and
 /// proof the account still exists) and one PutItem.
-pub async fn create(table: &Table, caller: &Caller, input: NewPost) -> Result<OwnPostView, Error> {
+pub async fn create(
+    table: &Table,
+    caller: &Caller,
+    input: NewPost,
+    idempotency: Option<&Idempotency>,
+) -> Result<Created<OwnPostView>, Error> {
     let (title, content, tags) = (title(&input.title)?, content(&input.content)?, tags(&input.tags)?);
+    if let Some(first) = idempotency::previous(table, idempotency).await? {
+        return Ok(Created::Replayed(first));
+    }
     let author = users::get_own(table, caller).await?;
     let now = clock::now();
     let post_id = PostId::generate();
@@ -262,15 +271,19 @@ pub async fn create(table: &Table, caller: &Caller, input: NewPost) -> Result<Ow
         view_count: 0,
         comment_count: 0,
     };
-    table
-        .client()
-        .put_item()
-        .table_name(table.name())
-        .set_item(Some(to_item(&post)?))
-        .condition_expression("attribute_not_exists(PK)")
-        .send()
-        .await?;
-    Ok(post.into())
+    let item = to_item(&post)?;
+    let view = OwnPostView::from(post);
+    let Some(request) = idempotency else {
+        table.client().put_item().table_name(table.name()).set_item(Some(item)).condition_expression("attribute_not_exists(PK)").send().await?;
+        return Ok(Created::New(view));
+    };
+    // With a key, the draft and the record of the response go in together.
+    let response = Response::new(201, Some(view.version), &view)?;
+    match idempotency::transact_recorded(table, request, vec![put_new(table, item)?], &response, now).await {
+        Ok(None) => Ok(Created::New(view)),
+        Ok(Some(first)) => Ok(Created::Replayed(first)),
+        Err(refused) => Err(refused.into()),
+    }
 }
 
 async fn get_item(table: &Table, post_id: PostId) -> Result<Option<PostItem>, Error> {

@@ -2,6 +2,7 @@
 
 use crate::api_keys::{self, NewApiKey};
 use crate::auth::Caller;
+use crate::idempotency::{self, Created, Idempotency, Response};
 use crate::conditions::{Item, Refused, put_new, transact, update_condition_failed};
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use crate::ids::UserId;
@@ -167,9 +168,12 @@ fn user_not_found() -> Error {
 
 /// Creates the user, their email guard and first API key in one transaction.
 /// A taken email (compared trimmed, case-insensitively) is 409.
-pub async fn sign_up(table: &Table, input: SignUp) -> Result<SignedUp, Error> {
+pub async fn sign_up(table: &Table, input: SignUp, idempotency: Option<&Idempotency>) -> Result<Created<SignedUp>, Error> {
     let name = validate::single_line("name", &input.name, validate::NAME_MAX_CHARS)?;
     let email = validate::email(&input.email)?;
+    if let Some(first) = idempotency::previous(table, idempotency).await? {
+        return Ok(Created::Replayed(first));
+    }
     let now = clock::now();
     let user_id = UserId::generate();
     let profile_key = keys::profile(user_id);
@@ -200,8 +204,10 @@ pub async fn sign_up(table: &Table, input: SignUp) -> Result<SignedUp, Error> {
     let (key_item, new_key) = api_keys::new_key(user_id, Plan::Free, Some("default".into()), None, now)?;
 
     let items = vec![put_new(table, to_item(&user)?)?, put_new(table, guard_item)?, put_new(table, key_item)?];
-    match transact(table, items).await {
-        Ok(()) => Ok(SignedUp { user: user.into(), api_key: new_key }),
+    let signed_up = SignedUp { user: user.into(), api_key: new_key };
+    match idempotency::transact_maybe_recorded(table, idempotency, items, || Response::new(201, None, &signed_up), now).await {
+        Ok(None) => Ok(Created::New(signed_up)),
+        Ok(Some(first)) => Ok(Created::Replayed(first)),
         Err(Refused::Cancelled(c)) if c.failed(1) => {
             Err(Error::Conflict { code: "email_taken", message: "an account with this email already exists".into() })
         }

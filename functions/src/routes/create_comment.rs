@@ -1,4 +1,4 @@
-//! `POST /posts/{postId}/comments`: Comments on a published post: one TransactWriteItems (ConditionCheck + Put).
+//! `POST /posts/{postId}/comments`: Comments on a published post: one TransactWriteItems (ConditionCheck + Put). Honours `Idempotency-Key`.
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;
@@ -8,5 +8,6 @@ pub async fn handle(table: Table, request: Request) -> HandlerResult {
     let caller = http::caller(&request)?;
     let post_id = http::path_param(&request, "postId")?;
     let input = http::json_body(&request)?;
-    http::json(201, &comments::create(&table, &caller, post_id, input).await?)
+    let idempotency = http::idempotency(&request, Some(caller.user_id))?;
+    http::created(201, comments::create(&table, &caller, post_id, input, idempotency.as_ref()).await?, |_| None)
 }

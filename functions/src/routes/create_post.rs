@@ -1,4 +1,4 @@
-//! `POST /posts`: Creates a draft owned by the caller: one GetItem (author name), one PutItem.
+//! `POST /posts`: Creates a draft owned by the caller: one GetItem (author name), one PutItem. Honours `Idempotency-Key`.
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;
@@ -7,6 +7,6 @@ use shared::{Table, posts};
 pub async fn handle(table: Table, request: Request) -> HandlerResult {
     let caller = http::caller(&request)?;
     let input = http::json_body(&request)?;
-    let post = posts::create(&table, &caller, input).await?;
-    http::json_with_etag(201, post.version, &post)
+    let idempotency = http::idempotency(&request, Some(caller.user_id))?;
+    http::created(201, posts::create(&table, &caller, input, idempotency.as_ref()).await?, |post| Some(post.version))
 }

@@ -1,4 +1,4 @@
-//! `POST /users`: Signs up: the profile, the email guard and the first API key in one TransactWriteItems. Public.
+//! `POST /users`: Signs up: the profile, the email guard and the first API key in one TransactWriteItems. Public. Honours `Idempotency-Key`.
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;
@@ -6,6 +6,6 @@ use shared::{Table, users};
 
 pub async fn handle(table: Table, request: Request) -> HandlerResult {
     let input = http::json_body(&request)?;
-    let signed_up = users::sign_up(&table, input).await?;
-    http::json(201, &signed_up)
+    let idempotency = http::idempotency(&request, None)?;
+    http::created(201, users::sign_up(&table, input, idempotency.as_ref()).await?, |_| None)
 }

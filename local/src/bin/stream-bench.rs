@@ -38,11 +38,11 @@ async fn main() {
     eprintln!("writing {comments} comments…");
     let author = user(&table, "author").await;
     let commenter = user(&table, "commenter").await;
-    let post = shared::posts::create(&table, &author, new_post()).await.unwrap().id;
+    let post = shared::posts::create(&table, &author, new_post(), None).await.unwrap().into_new().unwrap().id;
     shared::posts::publish(&table, &author, post).await.unwrap();
     fresh(&stack, &filters, &mut seen).await; // the set-up's own records
     for n in 0..comments {
-        shared::comments::create(&table, &commenter, post, shared::comments::NewComment { text: format!("comment {n}") }).await.unwrap();
+        shared::comments::create(&table, &commenter, post, shared::comments::NewComment { text: format!("comment {n}") }, None).await.unwrap();
     }
     let records = fresh(&stack, &filters, &mut seen).await;
     rows.push(run("10,000 comments on one post", &table, &records, stream.batch_size).await);
@@ -51,7 +51,7 @@ async fn main() {
     eprintln!("writing {followers} follow edges…");
     let star = user(&table, "star").await;
     write_edges(&table, star.user_id, followers).await;
-    let post = shared::posts::create(&table, &star, new_post()).await.unwrap().id;
+    let post = shared::posts::create(&table, &star, new_post(), None).await.unwrap().into_new().unwrap().id;
     fresh(&stack, &filters, &mut seen).await; // the edges' records: not measured here
     shared::posts::publish(&table, &star, post).await.unwrap();
     let records = fresh(&stack, &filters, &mut seen).await;
@@ -76,7 +76,7 @@ fn new_post() -> shared::posts::NewPost {
 
 async fn user(table: &shared::Table, name: &str) -> shared::Caller {
     let input = shared::users::SignUp { name: name.into(), email: format!("{name}.{}@example.com", ulid::Ulid::new()) };
-    let signed = shared::users::sign_up(table, input).await.unwrap();
+    let signed = shared::users::sign_up(table, input, None).await.unwrap().into_new().unwrap();
     shared::Caller { user_id: signed.user.id, key_id: signed.api_key.id, plan: shared::users::Plan::Free }
 }
 
