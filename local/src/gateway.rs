@@ -465,7 +465,8 @@ mod tests {
                 logical_id: format!("{binary}Function"),
                 binary: binary.to_string(),
                 routes: vec![RouteSpec { method: method.to_string(), path: path.to_string(), authorizer: None }],
-                iam_actions: Vec::new(),
+                iam_statements: Vec::new(),
+                other_policies: Vec::new(),
                 stream: None,
             })
             .collect();
@@ -560,7 +561,8 @@ mod tests {
             logical_id: "OrphanFunction".into(),
             binary: "orphan".into(),
             routes: vec![RouteSpec { method: "GET".into(), path: "/orphan".into(), authorizer: None }],
-            iam_actions: Vec::new(),
+            iam_statements: Vec::new(),
+            other_policies: Vec::new(),
             stream: None,
         }];
         let cursors = shared::Cursors::new(&[0u8; 32]).unwrap();
