@@ -1,7 +1,7 @@
 //! template.yaml and the `functions` crate agree: every route has a handler
 //! and every handler a route, every function has its binary and a sample
 //! event, and every function's IAM policy allows exactly the DynamoDB
-//! actions it declares.
+//! actions it declares, on the table and its indexes only, with no wildcard.
 
 use functions::authorizer::AuthorizerRequest;
 use local::template::{Template, default_path};
