@@ -152,7 +152,8 @@ pub fn optional_json_body<T: DeserializeOwned + Default>(request: &Request) -> R
 }
 
 /// The JSON body as `T`: 415 unless the content type is JSON, 400 if the
-/// body is missing, not UTF-8 or does not match `T` (unknown fields included).
+/// body is missing, not UTF-8 or does not match `T` (a field `T` does not
+/// have: 400 `unknown_field`).
 pub fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, Error> {
     let content_type = request.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
     let media_type = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
@@ -173,7 +174,7 @@ pub fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, Error> {
     if !text.trim_start().starts_with('{') {
         return Err(Error::BadRequest { code: "invalid_json", message: "the body must be a JSON object".into() });
     }
-    serde_json::from_str(text).map_err(|e| Error::BadRequest { code: "invalid_json", message: format!("invalid JSON body: {e}") })
+    serde_json::from_str(text).map_err(|e| Error::from_json(&e))
 }
 
 #[cfg(test)]
@@ -212,7 +213,7 @@ mod tests {
             (Some("application/json"), r#""a""#, 400, "invalid_json"),
             (Some("application/json"), "null", 400, "invalid_json"),
             (Some("application/json"), r#"{"name":1}"#, 400, "invalid_json"),
-            (Some("application/json"), r#"{"name":"a","admin":true}"#, 400, "invalid_json"),
+            (Some("application/json"), r#"{"name":"a","admin":true}"#, 400, "unknown_field"),
         ];
         for (content_type, body, status, code) in cases {
             let err = json_body::<NewThing>(&request_with_body(*content_type, body)).unwrap_err();

@@ -8,6 +8,9 @@ pub mod http;
 pub mod routes;
 pub mod stream_processor;
 
+#[cfg(test)]
+mod proptests;
+
 use lambda_http::{Body, Request, Response, service_fn};
 use shared::Table;
 use std::future::Future;

@@ -54,6 +54,8 @@ struct Authorizer {
 struct Outcome {
     response: Response<Body>,
     route_key: Option<String>,
+    /// The path as it may be logged (see [`loggable_path`]).
+    logged_path: String,
     calls: Vec<String>,
     authorizer_calls: Vec<String>,
 }
@@ -138,7 +140,6 @@ impl Gateway {
         let started = Instant::now();
         let request_id = ulid::Ulid::new().to_string();
         let method = request.method().as_str().to_string();
-        let path = request.uri().path().to_string();
         let outcome = self.dispatch(remote, &request_id, request).await;
         let mut response = outcome.response;
         let headers = response.headers_mut();
@@ -150,7 +151,7 @@ impl Gateway {
             target: "quire::request",
             %method,
             route = outcome.route_key.as_deref().unwrap_or("(no route)"),
-            %path,
+            path = %outcome.logged_path,
             status = response.status().as_u16(),
             latency_ms = format!("{:.2}", started.elapsed().as_secs_f64() * 1000.0),
             dynamodb_calls = outcome.calls.len() + outcome.authorizer_calls.len(),
@@ -162,13 +163,20 @@ impl Gateway {
     async fn dispatch(&self, remote: SocketAddr, request_id: &str, request: Request<Body>) -> Outcome {
         let method = request.method().as_str().to_string();
         let path = request.uri().path().to_string();
-        let mut outcome = Outcome { response: Response::default(), route_key: None, calls: Vec::new(), authorizer_calls: Vec::new() };
+        let mut outcome = Outcome {
+            response: Response::default(),
+            route_key: None,
+            logged_path: "(no route)".into(),
+            calls: Vec::new(),
+            authorizer_calls: Vec::new(),
+        };
         let Some((route, path_parameters)) = self.find(&method, &path) else {
             let err = Error::NotFound { code: "route_not_found", message: format!("no route matches {method} {path}") };
             outcome.response = to_axum(functions::http::error_response(&err));
             return outcome;
         };
         outcome.route_key = Some(route.route_key.clone());
+        outcome.logged_path = loggable_path(route, &path_parameters, &path);
         let (parts, body) = request.into_parts();
         let Ok(body) = to_bytes(body, MAX_BODY_BYTES).await else {
             let err = Error::PayloadTooLarge {
@@ -261,6 +269,18 @@ impl Gateway {
                 (Err(api_gateway_message(500, "Internal Server Error")), Vec::new())
             }
         }
+    }
+}
+
+/// The request path for the log: only when every parameter in it is an id,
+/// else the route's own path. A client can put anything in a path (an API
+/// key pasted by mistake, an email where a user id belongs), and logs must
+/// hold no secret or personal data; an unmatched path is not logged at all.
+fn loggable_path(route: &Route, parameters: &HashMap<String, String>, path: &str) -> String {
+    if parameters.values().all(|value| ulid::Ulid::from_string(value).is_ok()) {
+        path.to_string()
+    } else {
+        route.route_key.split_once(' ').map_or("", |(_, template)| template).to_string()
     }
 }
 
@@ -445,7 +465,8 @@ mod tests {
                 logical_id: format!("{binary}Function"),
                 binary: binary.to_string(),
                 routes: vec![RouteSpec { method: method.to_string(), path: path.to_string(), authorizer: None }],
-                iam_actions: Vec::new(),
+                iam_statements: Vec::new(),
+                other_policies: Vec::new(),
                 stream: None,
             })
             .collect();
@@ -540,7 +561,8 @@ mod tests {
             logical_id: "OrphanFunction".into(),
             binary: "orphan".into(),
             routes: vec![RouteSpec { method: "GET".into(), path: "/orphan".into(), authorizer: None }],
-            iam_actions: Vec::new(),
+            iam_statements: Vec::new(),
+            other_policies: Vec::new(),
             stream: None,
         }];
         let cursors = shared::Cursors::new(&[0u8; 32]).unwrap();

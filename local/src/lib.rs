@@ -10,3 +10,8 @@ pub mod template;
 pub mod testing;
 
 pub use stack::{LocalStack, Options, Storage};
+
+/// What `cargo run -p local` logs unless `RUST_LOG` says otherwise. dynoxide
+/// logs every 4xx it answers, and Quire expects many (a failed condition is
+/// how a duplicate email is caught): show its errors only.
+pub const DEFAULT_LOG_FILTER: &str = "info,dynoxide::server=error";

@@ -36,14 +36,10 @@ struct Cli {
     template: PathBuf,
 }
 
-/// dynoxide logs every 4xx it answers, and Quire expects many (a failed
-/// condition is how a duplicate email is caught): show its errors only.
-const DEFAULT_LOG_FILTER: &str = "info,dynoxide::server=error";
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER)))
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(local::DEFAULT_LOG_FILTER)))
         .init();
     let cli = Cli::parse();
     match run(cli).await {

@@ -42,10 +42,26 @@ pub struct Function {
     /// `Metadata.BuildProperties.Binary`: the cargo binary cargo-lambda builds.
     pub binary: String,
     pub routes: Vec<RouteSpec>,
-    /// Every `Action` its policies allow.
-    pub iam_actions: Vec<String>,
+    /// Its inline policy statements.
+    pub iam_statements: Vec<PolicyStatement>,
+    /// Its other `Policies` entries (a SAM policy template such as
+    /// `DynamoDBCrudPolicy`, a managed policy): what they grant is not
+    /// written in the template, so a test refuses them.
+    pub other_policies: Vec<String>,
     /// Its `DynamoDB` event (the table's stream), if it has one.
     pub stream: Option<StreamEvent>,
+}
+
+/// One statement of an inline policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyStatement {
+    pub effect: String,
+    pub actions: Vec<String>,
+    /// As written: `!GetAtt Table.Arn` reads `Table.Arn`, `!Sub "${Table.Arn}/index/GSI1"`
+    /// its text, `'*'` is `*`.
+    pub resources: Vec<String>,
+    /// It uses `NotAction` or `NotResource`, which grant everything but what they name.
+    pub negated: bool,
 }
 
 /// A `Type: DynamoDB` event: how Lambda feeds the stream to the function.
@@ -252,19 +268,63 @@ fn get_att_target(value: &Value) -> Option<String> {
     }
 }
 
-/// Every action in the function's inline policy statements.
-fn policy_actions(resource: &Value) -> Vec<String> {
-    let policies = resource.get("Properties").and_then(|p| p.get("Policies")).and_then(Value::as_sequence);
-    let statements = policies.into_iter().flatten().filter_map(|p| p.get("Statement")).filter_map(Value::as_sequence).flatten();
-    let mut actions = Vec::new();
-    for statement in statements {
-        match statement.get("Action") {
-            Some(Value::String(one)) => actions.push(one.clone()),
-            Some(Value::Sequence(many)) => actions.extend(many.iter().filter_map(Value::as_str).map(str::to_string)),
-            _ => {}
+/// A scalar or an intrinsic function as text (see [`PolicyStatement::resources`]).
+fn render(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Tagged(tagged) => match &tagged.value {
+            Value::Sequence(parts) => parts.iter().map(render).collect::<Vec<_>>().join("."),
+            other => render(other),
+        },
+        Value::Mapping(m) if m.len() == 1 => m.values().next().map(render).unwrap_or_default(),
+        Value::Sequence(parts) => parts.iter().map(render).collect::<Vec<_>>().join("."),
+        other => serde_yaml::to_string(other).unwrap_or_default().trim().to_string(),
+    }
+}
+
+/// One value or a list of them, as text.
+fn one_or_many(value: Option<&Value>) -> Vec<String> {
+    match value {
+        Some(Value::Sequence(many)) => many.iter().map(render).collect(),
+        Some(one) => vec![render(one)],
+        None => Vec::new(),
+    }
+}
+
+/// The function's `Policies`: inline statements, and everything else by name.
+fn policies(resource: &Value) -> (Vec<PolicyStatement>, Vec<String>) {
+    let entries = resource.get("Properties").and_then(|p| p.get("Policies"));
+    let entries: Vec<&Value> = match entries {
+        Some(Value::Sequence(many)) => many.iter().collect(),
+        Some(one) => vec![one],
+        None => Vec::new(),
+    };
+    let (mut statements, mut others) = (Vec::new(), Vec::new());
+    for entry in entries {
+        // A SAM policy template is `{Name: {params}}`, a managed policy its
+        // name or ARN; a policy document holds `Statement` (and `Version`).
+        let extra: Vec<String> = match entry.as_mapping() {
+            Some(m) => m.keys().filter_map(Value::as_str).filter(|k| !matches!(*k, "Statement" | "Version")).map(str::to_string).collect(),
+            None => vec![render(entry)],
+        };
+        others.extend(extra);
+        let Some(list) = entry.get("Statement") else {
+            continue;
+        };
+        let list: Vec<&Value> = match list {
+            Value::Sequence(many) => many.iter().collect(),
+            one => vec![one],
+        };
+        for statement in list {
+            statements.push(PolicyStatement {
+                effect: statement.get("Effect").map(render).unwrap_or_default(),
+                actions: one_or_many(statement.get("Action")),
+                resources: one_or_many(statement.get("Resource")),
+                negated: statement.get("NotAction").is_some() || statement.get("NotResource").is_some(),
+            });
         }
     }
-    actions
+    (statements, others)
 }
 
 fn parse_function(id: &str, resource: &Value, default_authorizer: Option<&str>) -> Result<Function, String> {
@@ -299,7 +359,8 @@ fn parse_function(id: &str, resource: &Value, default_authorizer: Option<&str>) 
         };
         routes.push(RouteSpec { method: method.to_ascii_uppercase(), path: path.to_string(), authorizer });
     }
-    Ok(Function { logical_id: id.to_string(), binary, routes, iam_actions: policy_actions(resource), stream })
+    let (iam_statements, other_policies) = policies(resource);
+    Ok(Function { logical_id: id.to_string(), binary, routes, iam_statements, other_policies, stream })
 }
 
 impl TableDefinition {

@@ -5,6 +5,7 @@
 
 use crate::stack::{LocalStack, Options, Storage};
 use std::ops::Deref;
+use std::sync::{Arc, Mutex, OnceLock};
 
 pub const EXTERNAL_ENDPOINT_ENV: &str = "QUIRE_TEST_DYNAMODB_ENDPOINT";
 
@@ -70,5 +71,48 @@ impl Drop for TestStack {
                 eprintln!("warning: {e}");
             }
         }
+    }
+}
+
+/// What the process logs through `tracing` (the stack, the handlers, the
+/// authorizer and the stream processor all run in it), kept in memory so a
+/// test can read it.
+#[derive(Clone)]
+pub struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Logs {
+    /// Starts capturing, at the level `cargo run -p local` logs by default
+    /// and at debug for Quire's own crates. A subscriber is global to the
+    /// process, so every call returns the same capture.
+    pub fn capture() -> Self {
+        static LOGS: OnceLock<Logs> = OnceLock::new();
+        LOGS.get_or_init(|| {
+            let logs = Logs(Arc::default());
+            let writer = logs.clone();
+            let filter = format!("{},quire=debug,local=debug,functions=debug,shared=debug", crate::DEFAULT_LOG_FILTER);
+            tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_ansi(false)
+                .with_writer(move || writer.clone())
+                .init();
+            logs
+        })
+        .clone()
+    }
+
+    /// Everything logged so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("not poisoned")).into_owned()
+    }
+}
+
+impl std::io::Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("not poisoned").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

@@ -177,7 +177,7 @@ async fn key_requests_are_checked() {
         (json!({"expiresInDays": -1}), "invalid_json"),
         (json!({"expiresInDays": "soon"}), "invalid_json"),
         (json!({"name": "x".repeat(101)}), "invalid_field"),
-        (json!({"owner": "someone"}), "invalid_json"),
+        (json!({"owner": "someone"}), "unknown_field"),
     ] {
         create_key(&stack, &ada.key, body.clone()).await.assert_error(400, code);
     }

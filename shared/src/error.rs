@@ -46,6 +46,16 @@ impl Error {
         Self::Internal(detail.to_string())
     }
 
+    /// A request body serde could not read as the route's type. A field the
+    /// type does not have (every request type denies unknown fields) gets
+    /// its own code, so a typo such as `titel` is told apart from broken JSON.
+    pub fn from_json(err: &serde_json::Error) -> Self {
+        let message = err.to_string();
+        // serde's `Error::unknown_field` always words it this way.
+        let code = if message.starts_with("unknown field") { "unknown_field" } else { "invalid_json" };
+        Self::BadRequest { code, message: format!("invalid JSON body: {message}") }
+    }
+
     /// The HTTP status this error maps to.
     pub fn status(&self) -> u16 {
         match self {
@@ -128,6 +138,22 @@ mod tests {
             assert_eq!(body["error"]["code"], code);
             assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
         }
+    }
+
+    #[test]
+    fn unknown_fields_have_their_own_code() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Body {
+            name: String,
+        }
+        let code = |text: &str| Error::from_json(&serde_json::from_str::<Body>(text).unwrap_err()).code();
+        assert_eq!(code(r#"{"name":"a","admin":true}"#), "unknown_field");
+        assert_eq!(code(r#"{"name":1}"#), "invalid_json");
+        assert_eq!(code(r#"{"name":"#), "invalid_json");
+        let err = Error::from_json(&serde_json::from_str::<Body>(r#"{"nmae":"a"}"#).unwrap_err());
+        assert!(err.to_string().contains("nmae") && err.to_string().contains("name"), "names the field and the expected ones: {err}");
     }
 
     #[test]

@@ -139,3 +139,151 @@ pub fn folder_options(dir: &std::path::Path, attach_stream: bool) -> local::Opti
         attach_stream,
     }
 }
+
+/// Something of each kind a route's path can name, all owned by `owner`,
+/// plus `other`, a second user: enough to call every route of the template
+/// for real. The owner is on the pro plan, so tests may give them more keys.
+pub struct World {
+    pub owner: User,
+    pub other: User,
+    /// The owner's published post.
+    pub published: String,
+    /// The owner's draft.
+    pub draft: String,
+    /// The owner's comment on `published`.
+    pub comment: String,
+    /// An active key of the owner's besides the one in `owner.key`.
+    pub spare_key: String,
+    /// The owner's `post_published` notification.
+    pub notification: String,
+}
+
+/// The `id` of a 201 answer.
+fn created_id(reply: &Reply) -> String {
+    assert_eq!(reply.status, 201, "{}", reply.brief());
+    reply.body["id"].as_str().expect("an id").to_string()
+}
+
+/// Creates a draft and publishes it; its id.
+pub async fn publish_new_post(stack: &TestStack, key: &str) -> String {
+    let post = created_id(&call(stack, "POST", "/posts", Some(key), Some(serde_json::json!({"title": "T", "content": "C"})), &[]).await);
+    let published = call(stack, "POST", &format!("/posts/{post}/publish"), Some(key), None, &[]).await;
+    assert_eq!(published.status, 200, "{}", published.brief());
+    post
+}
+
+impl World {
+    pub async fn build(stack: &TestStack) -> Self {
+        use serde_json::json;
+        let owner = sign_up(stack, "Owner", &email("owner")).await;
+        let other = sign_up(stack, "Other", &email("other")).await;
+        let key = Some(owner.key.as_str());
+        let upgrade = call(stack, "PUT", "/me/plan", key, Some(json!({"from": "free", "to": "pro"})), &[]).await;
+        assert_eq!(upgrade.status, 200, "{}", upgrade.brief());
+        let spare_key = created_id(&call(stack, "POST", "/me/api-keys", key, Some(json!({"name": "spare"})), &[]).await);
+        let published = publish_new_post(stack, &owner.key).await;
+        let draft = created_id(&call(stack, "POST", "/posts", key, Some(json!({"title": "D", "content": "C"})), &[]).await);
+        let comment_path = format!("/posts/{published}/comments");
+        let comment = created_id(&call(stack, "POST", &comment_path, key, Some(json!({"text": "mine"})), &[]).await);
+        let notifications = call(stack, "GET", "/me/notifications", key, None, &[]).await;
+        let notification = notifications.body["items"][0]["id"].as_str().expect("the post_published notification").to_string();
+        Self { owner, other, published, draft, comment, spare_key, notification }
+    }
+
+    /// A template path with its parameters filled in (publishing takes the
+    /// draft, every other post route the published post).
+    pub fn path(&self, method: &str, template_path: &str) -> String {
+        let post = if method == "POST" && template_path.ends_with("/publish") { &self.draft } else { &self.published };
+        template_path
+            .split('/')
+            .map(|segment| match segment {
+                "{userId}" => self.owner.id.as_str(),
+                "{postId}" => post.as_str(),
+                "{commentId}" => self.comment.as_str(),
+                "{keyId}" => self.spare_key.as_str(),
+                "{notificationId}" => self.notification.as_str(),
+                s if s.starts_with('{') => panic!("World::path has no value for {s} in {method} {template_path}: add one"),
+                s => s,
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    /// The query string a route needs to succeed, if any.
+    pub fn query(&self, route_key: &str) -> String {
+        match route_key {
+            "GET /users/by-email" => format!("?email={}", self.owner.email),
+            _ => String::new(),
+        }
+    }
+}
+
+/// What a field of a request body holds, for generating valid and invalid values.
+#[derive(Clone, Copy, Debug)]
+pub enum FieldKind {
+    /// One line of text, 1 to `max` characters.
+    Line { max: usize },
+    /// Free text up to `max` characters (line breaks allowed); `may_be_empty`.
+    Text { max: usize, may_be_empty: bool },
+    Email,
+    /// A whole number from `min` to `max`.
+    Number { min: i64, max: i64 },
+    /// A plan name: `free` or `pro`.
+    Plan,
+    /// A list of tags.
+    Tags,
+}
+
+/// A field of a request body: its name, kind, whether it is required and a
+/// valid value for the owner of a [`World`].
+pub struct Field {
+    pub name: &'static str,
+    pub kind: FieldKind,
+    pub required: bool,
+    pub sample: fn() -> serde_json::Value,
+}
+
+/// The body of every route that reads one (keyed by route key).
+/// `bad_input.rs` checks this list against the handlers that read a body, so
+/// a new body route cannot be left out.
+pub fn body_fields(route_key: &str) -> Option<&'static [Field]> {
+    use FieldKind::*;
+    use serde_json::json;
+    const NAME: Field = Field { name: "name", kind: Line { max: 100 }, required: true, sample: || json!("Ann") };
+    const TITLE: Field = Field { name: "title", kind: Line { max: 200 }, required: true, sample: || json!("A title") };
+    const CONTENT: Field = Field { name: "content", kind: Text { max: 100_000, may_be_empty: false }, required: true, sample: || json!("Some words.") };
+    const TAGS: Field = Field { name: "tags", kind: Tags, required: false, sample: || json!(["rust"]) };
+    const fn optional(field: Field) -> Field {
+        Field { required: false, ..field }
+    }
+    // Constants, so the slices below are promoted to 'static.
+    const OPTIONAL_NAME: Field = optional(NAME);
+    const OPTIONAL_TITLE: Field = optional(TITLE);
+    const OPTIONAL_CONTENT: Field = optional(CONTENT);
+    let fields: &'static [Field] = match route_key {
+        "POST /users" => &[NAME, Field { name: "email", kind: Email, required: true, sample: || json!(email("new")) }],
+        "PATCH /me" => &[
+            OPTIONAL_NAME,
+            Field { name: "bio", kind: Text { max: 500, may_be_empty: true }, required: false, sample: || json!("Hello.") },
+        ],
+        // The World's owner is on the pro plan.
+        "PUT /me/plan" => &[
+            Field { name: "from", kind: Plan, required: true, sample: || json!("pro") },
+            Field { name: "to", kind: Plan, required: true, sample: || json!("free") },
+        ],
+        "POST /me/api-keys" => &[
+            OPTIONAL_NAME,
+            Field { name: "expiresInDays", kind: Number { min: 1, max: 365 }, required: false, sample: || json!(30) },
+        ],
+        "POST /posts" => &[TITLE, CONTENT, TAGS],
+        "PATCH /posts/{postId}" => &[OPTIONAL_TITLE, OPTIONAL_CONTENT, TAGS],
+        "POST /posts/{postId}/comments" => &[Field { name: "text", kind: Text { max: 5_000, may_be_empty: false }, required: true, sample: || json!("Nice.") }],
+        _ => return None,
+    };
+    Some(fields)
+}
+
+/// A valid body for the route, if it reads one: every field's sample.
+pub fn valid_body(route_key: &str) -> Option<Value> {
+    body_fields(route_key).map(|fields| Value::Object(fields.iter().map(|f| (f.name.to_string(), (f.sample)())).collect()))
+}

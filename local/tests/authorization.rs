@@ -1,0 +1,188 @@
+//! Who may call what: every authenticated route of template.yaml against
+//! every kind of credential, with the status each must get written out below
+//! as the contract.
+//!
+//! The route acts on things owned by the *owner* (their post, comment, key,
+//! notification, profile). *Other* is a second, valid user: the route's own
+//! rules answer them (403 `forbidden` on someone else's post, 404 for what
+//! is looked up under their own account, success where the route acts on the
+//! caller's own account). The authorizer refuses everything else before the
+//! route runs: no `Authorization` header is API Gateway's 401, a key it
+//! denies is API Gateway's 403.
+
+mod common;
+use aws_sdk_dynamodb::types::AttributeValue;
+use common::*;
+use serde_json::json;
+use std::collections::BTreeSet;
+
+/// The credentials a request can carry.
+#[derive(Clone, Copy, Debug)]
+enum Credential {
+    /// No `Authorization` header.
+    None,
+    /// Not a Quire key at all.
+    Malformed,
+    /// Well-formed, but never issued.
+    Unknown,
+    /// The owner's key, revoked.
+    Revoked,
+    /// The owner's key, past its expiry (not yet removed by TTL).
+    Expired,
+    /// Another user's valid key.
+    Other,
+    /// The owner's valid key.
+    Owner,
+}
+
+const CREDENTIALS: [Credential; 7] =
+    [Credential::None, Credential::Malformed, Credential::Unknown, Credential::Revoked, Credential::Expired, Credential::Other, Credential::Owner];
+
+/// route key, then the status for each credential in the order of [`CREDENTIALS`].
+#[rustfmt::skip]
+const EXPECTED: &[(&str, [u16; 7])] = &[
+    //                                             none malformed unknown revoked expired other owner
+    ("GET /users/by-email",                         [401, 403,      403,    403,    403,    200,  200]),
+    ("GET /me",                                     [401, 403,      403,    403,    403,    200,  200]),
+    ("PATCH /me",                                   [401, 403,      403,    403,    403,    200,  200]),
+    // The owner is on pro and the body moves pro → free; other is on free: 409 plan_mismatch.
+    ("PUT /me/plan",                                [401, 403,      403,    403,    403,    409,  200]),
+    // Each deletes their own account.
+    ("DELETE /me",                                  [401, 403,      403,    403,    403,    204,  204]),
+    ("POST /me/api-keys",                           [401, 403,      403,    403,    403,    201,  201]),
+    ("GET /me/api-keys",                            [401, 403,      403,    403,    403,    200,  200]),
+    // A key id is looked up under the caller's account: another's is not found.
+    ("DELETE /me/api-keys/{keyId}",                 [401, 403,      403,    403,    403,    404,  204]),
+    ("POST /posts",                                 [401, 403,      403,    403,    403,    201,  201]),
+    ("GET /me/drafts",                              [401, 403,      403,    403,    403,    200,  200]),
+    ("GET /me/posts/{postId}",                      [401, 403,      403,    403,    403,    404,  200]),
+    ("PATCH /posts/{postId}",                       [401, 403,      403,    403,    403,    403,  200]),
+    ("POST /posts/{postId}/publish",                [401, 403,      403,    403,    403,    403,  200]),
+    ("DELETE /posts/{postId}",                      [401, 403,      403,    403,    403,    403,  204]),
+    // Anyone may comment on a published post.
+    ("POST /posts/{postId}/comments",               [401, 403,      403,    403,    403,    201,  201]),
+    // The owner wrote the comment on their own post.
+    ("DELETE /posts/{postId}/comments/{commentId}", [401, 403,      403,    403,    403,    403,  204]),
+    // The path names the owner: other follows them; the owner may not follow themself (400).
+    ("PUT /users/{userId}/follow",                  [401, 403,      403,    403,    403,    204,  400]),
+    ("DELETE /users/{userId}/follow",               [401, 403,      403,    403,    403,    204,  400]),
+    ("GET /me/notifications",                       [401, 403,      403,    403,    403,    200,  200]),
+    // A notification id is looked up under the caller's account.
+    ("POST /me/notifications/{notificationId}/read",[401, 403,      403,    403,    403,    404,  200]),
+];
+
+/// A key of the owner's, revoked or moved past its expiry.
+async fn spent_key(stack: &TestStack, world: &World, revoke: bool) -> String {
+    let created = call(stack, "POST", "/me/api-keys", Some(&world.owner.key), Some(json!({"expiresInDays": 1})), &[]).await;
+    assert_eq!(created.status, 201, "{}", created.brief());
+    let id = created.body["id"].as_str().unwrap();
+    if revoke {
+        let revoked = call(stack, "DELETE", &format!("/me/api-keys/{id}"), Some(&world.owner.key), None, &[]).await;
+        assert_eq!(revoked.status, 204);
+    } else {
+        // As time would: its expiry in the past, before TTL gets to remove it.
+        let past = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() - 60;
+        let table = stack.table();
+        table
+            .client()
+            .update_item()
+            .table_name(table.name())
+            .key("PK", AttributeValue::S(format!("USER#{}", world.owner.id)))
+            .key("SK", AttributeValue::S(format!("APIKEY#{id}")))
+            .update_expression("SET expiresAt = :past")
+            .expression_attribute_values(":past", AttributeValue::N(past.to_string()))
+            .send()
+            .await
+            .unwrap();
+    }
+    created.body["secret"].as_str().unwrap().to_string()
+}
+
+/// Calls one route with every credential, on a world of its own (so the
+/// destructive routes cannot disturb the others); the mismatches.
+async fn check_route(stack: &TestStack, method: String, path: String, expected: [u16; 7]) -> Vec<String> {
+    let world = World::build(stack).await;
+    let route_key = format!("{method} {path}");
+    let unknown = format!("quire_{}_{}_{}", ulid::Ulid::new(), ulid::Ulid::new(), "0".repeat(64));
+    let revoked = spent_key(stack, &world, true).await;
+    let expired = spent_key(stack, &world, false).await;
+    let target = format!("{}{}", world.path(&method, &path), world.query(&route_key));
+    let body = valid_body(&route_key);
+    let mut failures = Vec::new();
+    // The owner goes last: their call may delete what the others aim at.
+    for (credential, status) in CREDENTIALS.into_iter().zip(expected) {
+        let key = match credential {
+            Credential::None => None,
+            Credential::Malformed => Some("not-a-quire-key"),
+            Credential::Unknown => Some(unknown.as_str()),
+            Credential::Revoked => Some(revoked.as_str()),
+            Credential::Expired => Some(expired.as_str()),
+            Credential::Other => Some(world.other.key.as_str()),
+            Credential::Owner => Some(world.owner.key.as_str()),
+        };
+        let reply = call(stack, &method, &target, key, body.clone(), &[]).await;
+        if reply.status != status {
+            failures.push(format!("{route_key} with {credential:?}: {} (expected {status}): {}", reply.status, reply.brief()));
+            continue;
+        }
+        let by_gateway = match status {
+            401 => Some(json!({"message": "Unauthorized"})),
+            403 if !matches!(credential, Credential::Other) => Some(json!({"message": "Forbidden"})),
+            _ => None,
+        };
+        if let Some(answer) = by_gateway {
+            if reply.body != answer || !reply.dynamodb_calls().is_empty() {
+                failures.push(format!("{route_key} with {credential:?}: not API Gateway's refusal before the route: {}", reply.brief()));
+            }
+        } else if status >= 400 && reply.body["error"]["code"].as_str().is_none() {
+            failures.push(format!("{route_key} with {credential:?}: no error code: {}", reply.brief()));
+        }
+    }
+    failures
+}
+
+#[tokio::test]
+async fn every_authenticated_route_answers_each_credential_as_the_table_says() {
+    let stack = std::sync::Arc::new(TestStack::start().await);
+    let authenticated: BTreeSet<String> =
+        stack.template().routes().filter(|(r, _)| r.authorizer.is_some()).map(|(r, _)| format!("{} {}", r.method, r.path)).collect();
+    let in_table: BTreeSet<String> = EXPECTED.iter().map(|(route, _)| route.to_string()).collect();
+    assert_eq!(authenticated, in_table, "the table must list exactly the authenticated routes of template.yaml");
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for (route_key, expected) in EXPECTED {
+        let (method, path) = route_key.split_once(' ').unwrap();
+        let (stack, method, path) = (stack.clone(), method.to_string(), path.to_string());
+        tasks.spawn(async move { check_route(&stack, method, path, *expected).await });
+    }
+    let mut failures = Vec::new();
+    while let Some(result) = tasks.join_next().await {
+        failures.extend(result.unwrap());
+    }
+    failures.sort();
+    eprintln!("authorization: {} routes × {} credentials = {} calls, {} wrong", EXPECTED.len(), CREDENTIALS.len(), EXPECTED.len() * CREDENTIALS.len(), failures.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn public_routes_ignore_credentials() {
+    // A public route has no authorizer: whatever the header, it answers as
+    // without one (API Gateway does not even look at it).
+    let stack = TestStack::start().await;
+    let world = World::build(&stack).await;
+    let public: Vec<(String, String)> =
+        stack.template().routes().filter(|(r, _)| r.authorizer.is_none()).map(|(r, _)| (r.method.clone(), r.path.clone())).collect();
+    assert!(public.iter().any(|(m, p)| m == "GET" && p == "/health"));
+    for (method, path) in public {
+        let route_key = format!("{method} {path}");
+        let target = format!("{}{}", world.path(&method, &path), world.query(&route_key));
+        let statuses: Vec<u16> = {
+            let mut statuses = Vec::new();
+            for key in [None, Some("not-a-quire-key"), Some(world.other.key.as_str())] {
+                statuses.push(call(&stack, &method, &target, key, valid_body(&route_key), &[]).await.status);
+            }
+            statuses
+        };
+        assert!(statuses.iter().all(|s| (200..300).contains(s)), "{route_key}: {statuses:?}");
+    }
+}
