@@ -4,6 +4,7 @@
 
 use crate::engine::Engine;
 use crate::gateway::{self, Gateway};
+use crate::openapi;
 use crate::stream::{Files, Mapping};
 use crate::template::Template;
 use shared::{Cursors, Table};
@@ -60,6 +61,11 @@ pub const DEAD_LETTER_FILE: &str = "stream-dead-letters.jsonl";
 impl LocalStack {
     pub async fn start(options: Options) -> Result<Self, String> {
         let template = Template::load(&options.template)?;
+        if template.routes().any(|(route, _)| route.path == openapi::ROUTE) {
+            return Err(format!("template.yaml declares {}, which the local stack keeps for the OpenAPI document", openapi::ROUTE));
+        }
+        // Converted once here, so a broken openapi.yaml stops the start rather than a request.
+        let spec = axum::body::Bytes::from(openapi::load(&openapi::default_path())?.to_string());
         let (engine, endpoint, cursors) = match &options.storage {
             Storage::InMemory => {
                 let engine = Engine::in_memory().await?;
@@ -94,7 +100,11 @@ impl LocalStack {
             .await
             .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", options.port))?;
         let url = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
-        let app = axum::Router::new().fallback(gateway::serve_request).with_state(gateway);
+        let serve_spec = move || std::future::ready(([(http::header::CONTENT_TYPE, "application/json")], spec.clone()));
+        let app = axum::Router::new()
+            .route(openapi::ROUTE, axum::routing::get(serve_spec))
+            .fallback(gateway::serve_request)
+            .with_state(gateway);
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())

@@ -2,6 +2,8 @@
 //! to a `TestStack` (see `local::testing`).
 #![allow(dead_code)]
 
+pub mod spec;
+
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
@@ -39,13 +41,18 @@ impl Reply {
     }
 }
 
-/// Sends a request and reads the JSON answer.
+/// Sends a request and reads the JSON answer, which must be what
+/// openapi.yaml documents for the request's operation and the status.
 pub async fn finish(request: reqwest::RequestBuilder) -> Reply {
-    let response = request.send().await.expect("the stack answers");
+    let (client, request) = request.build_split();
+    let request = request.expect("a valid request");
+    let (method, path) = (request.method().to_string(), request.url().path().to_string());
+    let response = client.execute(request).await.expect("the stack answers");
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let bytes = response.bytes().await.unwrap();
     let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("not JSON: {bytes:?}")) };
+    spec::check(&method, &path, status, &headers, &body);
     Reply { status, headers, body }
 }
 
@@ -65,7 +72,7 @@ pub async fn race(n: usize, make: impl Fn(usize) -> reqwest::RequestBuilder) -> 
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..n {
         let request = make(i);
-        tasks.spawn(async move { request.send().await.expect("the stack answers").status().as_u16() });
+        tasks.spawn(async move { finish(request).await.status });
     }
     let mut statuses = Vec::new();
     while let Some(status) = tasks.join_next().await {
