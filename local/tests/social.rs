@@ -176,3 +176,34 @@ async fn notifications_list_filter_read_and_expire_in_thirty_days() {
     assert!((expires - now - 30 * 86_400).abs() < 120, "expires 30 days after creation");
     assert!(!stored.contains_key("GSI2PK"), "a read notification leaves the unread index");
 }
+
+/// 24 fans follow one star at once, each sending the follow twice, and 8 of
+/// them unfollow at once while the rest are still following: after the
+/// stream settles every counter equals what the table holds.
+#[tokio::test]
+async fn concurrent_follows_and_unfollows_leave_exact_counters() {
+    const FANS: usize = 24;
+    const LEAVERS: usize = 8;
+    let stack = TestStack::start().await;
+    let star = sign_up(&stack, "Star", &email("star")).await;
+    let mut fans = Vec::new();
+    for n in 0..FANS {
+        fans.push(sign_up(&stack, &format!("Fan {n}"), &email("fan")).await);
+    }
+    let client = reqwest::Client::new();
+    let follow_url = format!("{}/users/{}/follow", stack.url(), star.id);
+    let statuses = race(FANS * 2, |i| client.put(&follow_url).bearer_auth(&fans[i % FANS].key)).await;
+    assert_eq!(count(&statuses, 204), FANS * 2, "{statuses:?}");
+    let statuses = race(LEAVERS, |i| client.delete(&follow_url).bearer_auth(&fans[i].key)).await;
+    assert_eq!(count(&statuses, 204), LEAVERS);
+
+    stack.settle().await;
+    let (followers, _) = all_pages(&stack, &format!("/users/{}/followers", star.id), "userId").await;
+    assert_eq!(followers.len(), FANS - LEAVERS);
+    let profile = get(&stack, &format!("/users/{}", star.id)).await;
+    assert_eq!(profile.body["followerCount"], FANS - LEAVERS, "{}", profile.brief());
+    for (n, fan) in fans.iter().enumerate() {
+        let expected = if n < LEAVERS { 0 } else { 1 };
+        assert_eq!(get(&stack, &format!("/users/{}", fan.id)).await.body["followingCount"], expected, "fan {n}");
+    }
+}
