@@ -4,6 +4,7 @@
 //! stack and the tests call the very same handler.
 
 pub mod authorizer;
+pub mod event;
 pub mod http;
 pub mod routes;
 pub mod stream_processor;
@@ -104,7 +105,7 @@ where
 {
     lambda_http::tracing::init_default_subscriber();
     let table = Table::from_env().await?;
-    lambda_http::run(service_fn(move |request| {
+    event::run(service_fn(move |request| {
         let response = handler(table.clone(), request);
         async move { Ok::<_, std::convert::Infallible>(http::respond(response.await)) }
     }))

@@ -16,7 +16,7 @@ fn event(name: &str) -> String {
 async fn every_sample_event_runs_through_its_handler() {
     let stack = TestStack::without_stream().await;
     for function in functions::HTTP_FUNCTIONS {
-        let request = lambda_http::request::from_str(&event(function.binary)).unwrap();
+        let request = functions::event::from_str(&event(function.binary)).unwrap();
         let response = (function.handler)(stack.table().clone(), request).await;
         let status = response.status().as_u16();
         assert!(status < 500, "{}: {status}", function.binary);
