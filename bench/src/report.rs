@@ -167,7 +167,10 @@ pub fn targets(rows: &[Row], baseline: &Row) -> String {
             .map(|r| format!("{} ({} ms)", r.function, ms(r.init_median_ms)))
             .collect(),
         worst.map_or(String::new(), |r| {
-            let slowest_min = functions.iter().max_by(|a, b| a.init_min_ms.total_cmp(&b.init_min_ms)).unwrap_or(r);
+            let slowest_min = functions
+                .iter()
+                .max_by(|a, b| a.init_min_ms.total_cmp(&b.init_min_ms))
+                .unwrap_or(r);
             // Minima show the cost without the shared machine's queueing.
             format!(
                 "{}: {} ms ({:.2}×); by minimum: {} {} ms vs {} ms ({:.2}×)",
@@ -187,14 +190,26 @@ pub fn targets(rows: &[Row], baseline: &Row) -> String {
         .filter_map(|r| r.zip_arm64_bytes.map(|z| (r, z)))
         .max_by_key(|(_, z)| *z);
     // Cross-building all 32 is slow; the target is judged on those built.
-    let built = functions.iter().filter(|r| r.zip_arm64_bytes.is_some()).count();
+    let built = functions
+        .iter()
+        .filter(|r| r.zip_arm64_bytes.is_some())
+        .count();
     line(
-        &format!("zipped arm64 bootstrap ≤ 4 MB (4,000,000 bytes), {built} of {} functions built for arm64", functions.len()),
+        &format!(
+            "zipped arm64 bootstrap ≤ 4 MB (4,000,000 bytes), {built} of {} functions built for arm64",
+            functions.len()
+        ),
         functions
             .iter()
-            .filter_map(|r| r.zip_arm64_bytes.filter(|z| *z > zip_limit).map(|z| format!("{} ({} MiB)", r.function, mb(z))))
+            .filter_map(|r| {
+                r.zip_arm64_bytes
+                    .filter(|z| *z > zip_limit)
+                    .map(|z| format!("{} ({} MiB)", r.function, mb(z)))
+            })
             .collect(),
-        worst.map_or("none built".into(), |(r, z)| format!("{}: {} MiB ({z} bytes)", r.function, mb(z))),
+        worst.map_or("none built".into(), |(r, z)| {
+            format!("{}: {} MiB ({z} bytes)", r.function, mb(z))
+        }),
     );
     let rss_limit = 32 * 1024;
     let worst = functions.iter().max_by_key(|r| r.peak_rss_kib);

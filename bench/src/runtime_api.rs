@@ -76,10 +76,9 @@ impl RuntimeApi {
         let app = Router::new()
             .route(&format!("{PREFIX}/invocation/next"), get(next))
             .route(
-                &format!("{PREFIX}/invocation/{{id}}/response"),
-                post(response),
+                &format!("{PREFIX}/invocation/{{id}}/{{kind}}"),
+                post(answer),
             )
-            .route(&format!("{PREFIX}/invocation/{{id}}/error"), post(error))
             .route(&format!("{PREFIX}/init/error"), post(init_error))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -209,28 +208,18 @@ fn trace_id(request_id: &str) -> String {
     )
 }
 
-async fn response(
+/// `…/invocation/{id}/response` and `…/invocation/{id}/error`.
+async fn answer(
     State(shared): State<Arc<Shared>>,
-    Path(id): Path<String>,
+    Path((id, kind)): Path<(String, String)>,
     body: Bytes,
 ) -> StatusCode {
-    finish(
-        &shared,
-        &id,
-        Ok(String::from_utf8_lossy(&body).into_owned()),
-    )
-}
-
-async fn error(
-    State(shared): State<Arc<Shared>>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> StatusCode {
-    finish(
-        &shared,
-        &id,
-        Err(String::from_utf8_lossy(&body).into_owned()),
-    )
+    let body = String::from_utf8_lossy(&body).into_owned();
+    match kind.as_str() {
+        "response" => finish(&shared, &id, Ok(body)),
+        "error" => finish(&shared, &id, Err(body)),
+        _ => StatusCode::NOT_FOUND,
+    }
 }
 
 fn finish(shared: &Shared, id: &str, result: Result<String, String>) -> StatusCode {
