@@ -1,0 +1,670 @@
+//! `cargo run --profile bench-local -p bench`: runs every function's release
+//! binary the way Lambda does and writes bench/results/latest.{md,json} and
+//! BENCHMARKS.md. See BENCHMARKS.md for the method.
+//!
+//! Options: `--cold N` (cold starts per function, default 20), `--warm N`
+//! (warm invocations, default 2000), `--only a,b` (these functions and the
+//! baseline), `--no-build` (use the binaries already in target/release),
+//! `--no-write` (print only), `--plain` (DynamoDB endpoint over HTTP, not
+//! HTTPS), `--bin-profile P` (build and run target/P's binaries, e.g.
+//! release-z, for the opt-level experiment), `--report-only` (re-render the
+//! last results with the arm64 zip sizes now in target/lambda).
+
+mod proxy;
+mod report;
+mod runtime_api;
+mod scenario;
+mod stats;
+mod tls;
+
+use proxy::Proxy;
+use report::Row;
+use runtime_api::RuntimeApi;
+use scenario::{Scenario, Seed};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::process::{Child, Command};
+
+/// The baseline: bench/lambdas' hello-world, built like the functions.
+const BASELINE: &str = "hello";
+/// Experiments (bench/lambdas): binary and the sample it is given. Measured
+/// like the functions, left out of the targets.
+const EXPERIMENTS: &[(&str, &str)] = &[("get-post-preconnect", "get-post")];
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// Dummy secret for the cursor signer (32+ characters, as in production).
+const CURSOR_KEY: &str = "bench-cursor-signing-key-0123456789abcdef";
+
+struct Options {
+    cold: usize,
+    warm: usize,
+    only: Option<Vec<String>>,
+    build: bool,
+    write: bool,
+    tls: bool,
+    /// Re-render the last results with the zip sizes now in target/lambda.
+    report_only: bool,
+    /// The cargo profile whose binaries are run (target/<profile>/).
+    profile: String,
+}
+
+fn options() -> Options {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    Options {
+        cold: value("--cold").and_then(|v| v.parse().ok()).unwrap_or(20),
+        warm: value("--warm").and_then(|v| v.parse().ok()).unwrap_or(2000),
+        only: value("--only").map(|v| v.split(',').map(str::to_string).collect()),
+        build: !args.iter().any(|a| a == "--no-build"),
+        write: !args.iter().any(|a| a == "--no-write"),
+        tls: !args.iter().any(|a| a == "--plain"),
+        report_only: args.iter().any(|a| a == "--report-only"),
+        profile: value("--bin-profile").unwrap_or_else(|| "release".into()),
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("bench/ is in the workspace")
+        .to_path_buf()
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
+}
+
+#[tokio::main]
+async fn main() {
+    if let Err(e) = run(options()).await {
+        eprintln!("bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(mut options: Options) -> Result<(), String> {
+    if options.report_only {
+        return report_only(&mut options);
+    }
+    let started = Instant::now();
+    let mut names: Vec<String> = functions::HTTP_FUNCTIONS
+        .iter()
+        .map(|f| f.binary.to_string())
+        .collect();
+    names.extend(
+        functions::AUTHORIZER_FUNCTIONS
+            .iter()
+            .map(|f| f.binary.to_string()),
+    );
+    names.extend(
+        functions::STREAM_FUNCTIONS
+            .iter()
+            .map(|f| f.binary.to_string()),
+    );
+    names.sort();
+    if let Some(only) = &options.only {
+        names.retain(|n| only.contains(n));
+    }
+    for (experiment, base) in EXPERIMENTS {
+        if options
+            .only
+            .as_ref()
+            .is_none_or(|only| only.iter().any(|n| n == experiment || n == base))
+        {
+            names.push(experiment.to_string());
+        }
+    }
+    names.insert(0, BASELINE.to_string());
+
+    let build_time = if options.build {
+        Some(build(&options.profile)?)
+    } else {
+        None
+    };
+
+    let stack = local::LocalStack::start(local::Options {
+        template: local::template::default_path(),
+        storage: local::Storage::InMemory,
+        table_name: "quire".into(),
+        port: 0,
+        ttl_sweep_every: None,
+        attach_stream: false,
+    })
+    .await?;
+    // Nobody reads the stream here, and the engine's writes slow down as it
+    // grows (README, "Demo data"): switch it off.
+    if let Err(e) = stack
+        .table()
+        .client()
+        .update_table()
+        .table_name("quire")
+        .stream_specification(
+            aws_sdk_dynamodb::types::StreamSpecification::builder()
+                .stream_enabled(false)
+                .build()
+                .map_err(|e| e.to_string())?,
+        )
+        .send()
+        .await
+    {
+        eprintln!(
+            "warning: the stream stays on: {}",
+            aws_sdk_dynamodb::error::DisplayErrorContext(e)
+        );
+    }
+    eprintln!("seeding…");
+    let table = stack.table().clone();
+    let seed = scenario::seed(&table).await?;
+    let certificate = if options.tls {
+        Some(tls::certificate(&target_dir().join("bench-tls"))?)
+    } else {
+        None
+    };
+    let roots = certificate.as_ref().map(|c| c.bundle.clone());
+    let proxy = Proxy::start(stack.endpoint(), certificate.map(|c| c.acceptor))
+        .await
+        .map_err(|e| e.to_string())?;
+    let api = RuntimeApi::start().await.map_err(|e| e.to_string())?;
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap_or_default();
+    let documented = report::documented_calls(&readme);
+    let bench = Bench {
+        api,
+        proxy,
+        table,
+        seed,
+        roots,
+        bins: target_dir().join(&options.profile),
+        logs: target_dir().join("bench-logs"),
+    };
+    std::fs::create_dir_all(&bench.logs).map_err(|e| e.to_string())?;
+
+    let mut rows = Vec::new();
+    for name in &names {
+        eprintln!("{name}…");
+        let experiment = EXPERIMENTS
+            .iter()
+            .find(|(e, _)| e == name)
+            .map(|(_, base)| base.to_string());
+        let sample = if name == BASELINE {
+            "health".to_string()
+        } else {
+            experiment.clone().unwrap_or_else(|| name.clone())
+        };
+        let text = std::fs::read_to_string(root().join("events").join(format!("{sample}.json")))
+            .map_err(|e| format!("events/{sample}.json: {e}"))?;
+        let mut row = match bench.measure(name, &sample, &text, &options).await {
+            Ok(row) => row,
+            Err(e) => Row {
+                function: name.clone(),
+                error: Some(e),
+                ..Row::default()
+            },
+        };
+        row.experiment = experiment.is_some();
+        let route = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|e| e["routeKey"].as_str().map(str::to_string));
+        row.documented_calls = match name.as_str() {
+            "authorizer" => documented.get("authorizer").cloned(),
+            BASELINE => None,
+            _ => route.and_then(|r| documented.get(&r).cloned()),
+        };
+        eprintln!("  {}", serde_json::to_string(&row).unwrap_or_default());
+        rows.push(row);
+    }
+
+    let run_time = started.elapsed();
+    let meta = serde_json::json!({
+            "machine": machine(),
+            "build_seconds": build_time.map(|t| t.as_secs_f64()),
+            "run_seconds": run_time.as_secs_f64(),
+            "cold_starts": options.cold,
+            "warm_invocations": options.warm,
+            "tls": options.tls,
+    });
+    publish(&rows, &meta, options.write)?;
+    stack.shutdown().await;
+    Ok(())
+}
+
+/// Prints the tables and, with `write`, writes the result files.
+fn publish(rows: &[Row], meta: &serde_json::Value, write: bool) -> Result<(), String> {
+    let latest = format!(
+        "{}\n{}",
+        report::markdown_table(rows),
+        report::targets(rows, &rows[0])
+    );
+    println!("{latest}");
+    if write {
+        let json = serde_json::json!({"meta": meta, "functions": rows});
+        let results = root().join("bench/results");
+        report::write(
+            &results.join("latest.json"),
+            &serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?,
+        )?;
+        report::write(&results.join("latest.md"), &latest)?;
+        report::write(&root().join("BENCHMARKS.md"), &benchmarks_md(meta, &latest))?;
+        eprintln!("wrote bench/results/latest.md, bench/results/latest.json, BENCHMARKS.md");
+    }
+    Ok(())
+}
+
+/// `--report-only`: the arm64 zips are often built after a run (the cross
+/// build is slow); this puts their sizes into the last results.
+fn report_only(options: &mut Options) -> Result<(), String> {
+    let path = root().join("bench/results/latest.json");
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?,
+    )
+    .map_err(|e| e.to_string())?;
+    let mut rows: Vec<Row> =
+        serde_json::from_value(json["functions"].clone()).map_err(|e| e.to_string())?;
+    for row in &mut rows {
+        row.zip_arm64_bytes = zip_size(&row.function).or(row.zip_arm64_bytes);
+    }
+    publish(&rows, &json["meta"], options.write)
+}
+
+fn zip_size(function: &str) -> Option<u64> {
+    std::fs::metadata(
+        target_dir()
+            .join("lambda")
+            .join(function)
+            .join("bootstrap.zip"),
+    )
+    .ok()
+    .map(|m| m.len())
+}
+
+/// Builds the release binaries the bench runs (a no-op when up to date).
+fn build(profile: &str) -> Result<Duration, String> {
+    let started = Instant::now();
+    let args = [
+        "build",
+        "--profile",
+        profile,
+        "-p",
+        "functions",
+        "-p",
+        "bench-lambdas",
+        "--bins",
+    ];
+    eprintln!("cargo {}", args.join(" "));
+    let status =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(args)
+            .current_dir(root())
+            .status()
+            .map_err(|e| format!("cargo: {e}"))?;
+    if !status.success() {
+        return Err("the release build failed".into());
+    }
+    Ok(started.elapsed())
+}
+
+struct Bench {
+    api: RuntimeApi,
+    proxy: Proxy,
+    /// Straight to the engine: set-up calls are neither timed nor counted.
+    table: shared::Table,
+    seed: Seed,
+    /// `SSL_CERT_FILE` for the functions when the proxy speaks TLS.
+    roots: Option<PathBuf>,
+    /// Where the binaries are: target/release unless `--bin-profile`.
+    bins: PathBuf,
+    logs: PathBuf,
+}
+
+impl Bench {
+    fn binary(&self, name: &str) -> PathBuf {
+        self.bins.join(name)
+    }
+
+    /// Lambda's environment for a provided.al2023 function with JSON logs
+    /// (template.yaml), plus the function's own variables.
+    fn environment(&self, name: &str) -> Vec<(String, String)> {
+        // template.yaml: 128 MB for the routes, 256 MB for the stream processor.
+        let memory = if name == "stream-processor" {
+            "256"
+        } else {
+            "128"
+        };
+        let function = format!("quire-{name}");
+        [
+            ("AWS_LAMBDA_RUNTIME_API", self.api.address()),
+            ("AWS_LAMBDA_FUNCTION_NAME", &function),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+            (
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                &format!("/aws/lambda/{function}"),
+            ),
+            (
+                "AWS_LAMBDA_LOG_STREAM_NAME",
+                "2026/11/24/[$LATEST]0123456789abcdef",
+            ),
+            ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+            ("AWS_LAMBDA_LOG_LEVEL", "INFO"),
+            ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
+            ("_HANDLER", "bootstrap"),
+            ("LAMBDA_TASK_ROOT", "/var/task"),
+            ("LAMBDA_RUNTIME_DIR", "/var/runtime"),
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_DEFAULT_REGION", "eu-west-1"),
+            ("AWS_ACCESS_KEY_ID", "ASIABENCHBENCHBENCH0"),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                "bench/bench/bench/bench/bench/bench/bench0",
+            ),
+            ("AWS_SESSION_TOKEN", "bench-session-token"),
+            ("TZ", ":UTC"),
+            ("LANG", "en_US.UTF-8"),
+            ("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            ("TABLE_NAME", "quire"),
+            ("CURSOR_SIGNING_KEY", CURSOR_KEY),
+            ("AWS_ENDPOINT_URL_DYNAMODB", self.proxy.endpoint()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .chain(
+            self.roots
+                .iter()
+                .map(|r| ("SSL_CERT_FILE".to_string(), r.display().to_string())),
+        )
+        .collect()
+    }
+
+    /// Starts a fresh process and waits for the end of its init (its first
+    /// `next`): the time from spawn to then.
+    async fn spawn(&self, name: &str) -> Result<(Child, Duration), String> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.logs.join(format!("{name}.log")))
+            .map_err(|e| e.to_string())?;
+        let err_log = log.try_clone().map_err(|e| e.to_string())?;
+        let ready = self.api.expect_init(&format!(
+            "arn:aws:lambda:eu-west-1:123456789012:function:quire-{name}"
+        ));
+        let mut command = Command::new(self.binary(name));
+        command
+            .env_clear()
+            .envs(self.environment(name))
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(err_log)
+            .kill_on_drop(true);
+        let spawned = Instant::now();
+        let mut child = command
+            .spawn()
+            .map_err(|e| format!("{}: {e}", self.binary(name).display()))?;
+        let init = tokio::select! {
+            ready = ready => match ready {
+                Ok(Ok(at)) => Ok(at - spawned),
+                Ok(Err(body)) => Err(format!("init error: {body}")),
+                Err(_) => Err("init was not reported".to_string()),
+            },
+            status = child.wait() => Err(format!("exited during init ({status:?}); see target/bench-logs/{name}.log")),
+            _ = tokio::time::sleep(TIMEOUT) => Err("no init within 10 s".to_string()),
+        };
+        match init {
+            Ok(init) => Ok((child, init)),
+            Err(e) => {
+                stop(child).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// One invocation: its latency, the engine's time, its calls, its answer.
+    async fn invoke(&self, sample: &str, scenario: &mut Scenario) -> Result<Invocation, String> {
+        let event = scenario.next_event(&self.table, &self.seed).await?;
+        self.proxy.take();
+        let outcome = self.api.invoke(event, TIMEOUT).await?;
+        let calls = self.proxy.take();
+        let body = outcome
+            .result
+            .clone()
+            .map_err(|e| format!("the function failed: {e}"))?;
+        let answer: serde_json::Value =
+            serde_json::from_str(&body).map_err(|e| format!("answer is not JSON ({e}): {body}"))?;
+        scenario.after(&self.table, &self.seed, &answer).await?;
+        Ok(Invocation {
+            latency: outcome.latency(),
+            engine: calls.iter().map(|c| c.engine).sum(),
+            calls: calls.into_iter().map(|c| c.operation).collect(),
+            answer: scenario::answer_summary(sample, &answer),
+        })
+    }
+
+    async fn measure(
+        &self,
+        name: &str,
+        sample: &str,
+        text: &str,
+        options: &Options,
+    ) -> Result<Row, String> {
+        let mut scenario = Scenario::new(sample, text, &self.seed)?;
+        let mut inits = Vec::new();
+        let mut firsts = Vec::new();
+        let mut answers = Vec::new();
+        for _ in 0..options.cold {
+            let (child, init) = self.spawn(name).await?;
+            let first = self.invoke(sample, &mut scenario).await;
+            stop(child).await;
+            let first = first?;
+            inits.push(init);
+            firsts.push(first.latency);
+            answers.push(first.answer);
+        }
+        let (mut child, init) = self.spawn(name).await?;
+        inits.push(init);
+        let mut latencies = Vec::with_capacity(options.warm);
+        let mut engine = Vec::with_capacity(options.warm);
+        let mut overhead = Vec::with_capacity(options.warm);
+        let mut sequences = Vec::with_capacity(options.warm);
+        // The process's own first invocation is a cold one: not in the warm figures.
+        let warmed = self.invoke(sample, &mut scenario).await;
+        for _ in 0..options.warm {
+            if warmed.is_err() {
+                break;
+            }
+            match self.invoke(sample, &mut scenario).await {
+                Ok(i) => {
+                    latencies.push(i.latency);
+                    engine.push(i.engine);
+                    overhead.push(i.latency.saturating_sub(i.engine));
+                    sequences.push(i.calls);
+                    answers.push(i.answer);
+                }
+                Err(e) => {
+                    stop(child).await;
+                    return Err(e);
+                }
+            }
+        }
+        let peak_rss_kib = child.id().map_or(0, peak_rss_kib);
+        stop_ref(&mut child).await;
+        warmed?;
+        let (calls, _) = stats::usual_calls(&sequences);
+        let call_count: usize = sequences.iter().map(Vec::len).sum();
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let us = |d: Duration| d.as_secs_f64() * 1e6;
+        Ok(Row {
+            function: name.to_string(),
+            cold_starts: options.cold,
+            init_median_ms: ms(stats::percentile(&inits, 50.0)),
+            init_min_ms: ms(stats::percentile(&inits, 0.0)),
+            init_max_ms: ms(stats::max(&inits)),
+            first_invocation_median_ms: ms(stats::percentile(&firsts, 50.0)),
+            invocations: latencies.len(),
+            warm_p50_us: us(stats::percentile(&latencies, 50.0)),
+            warm_p99_us: us(stats::percentile(&latencies, 99.0)),
+            dynamodb_p50_us: us(stats::percentile(&engine, 50.0)),
+            overhead_p50_us: us(stats::percentile(&overhead, 50.0)),
+            overhead_p99_us: us(stats::percentile(&overhead, 99.0)),
+            calls_per_invocation: call_count as f64 / sequences.len().max(1) as f64,
+            calls,
+            documented_calls: None,
+            answers: stats::tally(&answers),
+            peak_rss_kib,
+            binary_bytes: std::fs::metadata(self.binary(name))
+                .map(|m| m.len())
+                .unwrap_or(0),
+            zip_arm64_bytes: zip_size(name),
+            experiment: false,
+            error: None,
+        })
+    }
+}
+
+struct Invocation {
+    latency: Duration,
+    engine: Duration,
+    calls: Vec<String>,
+    answer: String,
+}
+
+async fn stop(mut child: Child) {
+    stop_ref(&mut child).await;
+}
+
+async fn stop_ref(child: &mut Child) {
+    let _ = child.start_kill();
+    let _ = child.wait().await;
+}
+
+/// The process's peak resident set (VmHWM), in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn machine() -> serde_json::Value {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|l| l.trim_start_matches([' ', '\t', ':']).to_string());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let memory_kib: f64 = std::fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        .unwrap_or_default();
+    let memory = format!("{:.0} GiB", memory_kib / 1_048_576.0);
+    // The 1, 5 and 15 minute load averages.
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let rustc = std::process::Command::new("rustc")
+        .arg("-V")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    serde_json::json!({
+        "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        "cpu": cpu,
+        "kernel": kernel,
+        "memory": memory,
+        "load_average_at_start": load,
+        "rustc": rustc,
+        "date": date(),
+    })
+}
+
+fn date() -> String {
+    std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+fn benchmarks_md(meta: &serde_json::Value, latest: &str) -> String {
+    let include = |file: &str| {
+        std::fs::read_to_string(root().join("bench/results").join(file))
+            .unwrap_or_else(|_| format!("(bench/results/{file} is missing)\n"))
+    };
+    let machine = &meta["machine"];
+    let text = |key: &str| machine[key].as_str().unwrap_or_default().to_string();
+    format!(
+        "# Benchmarks\n\n\
+         Generated by `cargo run --profile bench-local -p bench` on {date}; do not edit by hand (edit bench/src/main.rs or bench/results/experiments.md).\n\n\
+         **Machine:** {cores} cores ({cpu}), {memory}, Linux {kernel}, {rustc}; load average at start {load} (the machine is shared with other workers' builds and tests. Init medians of 2.6 ms and of 9 ms have been seen for the same binary while other builds ran. Warm latencies are higher on an idle machine than on a busy one, because idle vCPUs are slow to wake; see Experiments).  \n\
+         **Run:** {cold} cold starts and {warm} warm invocations per function, DynamoDB endpoint over {endpoint}; build step {build}, run {run:.0} s.\n\n\
+         ## Functions\n\n{latest}\n\
+         Columns: *init* is spawn → the process's first `next` request (median, minimum and maximum over the cold starts; the minimum is the cost without the shared machine's queueing); *1st call* is that process's first invocation (the cold start's share of the first request's latency); \
+         *warm* is event handed out → response received; *DynamoDB* is the engine's time for the same invocation's calls, measured by the timing proxy; *overhead* is warm minus DynamoDB, per invocation; \
+         *calls / invocation* is the mean number of DynamoDB requests and, in brackets, the sequence most invocations made; *README calls* compares it with the access-pattern table; *answers* counts what came back; \
+         *peak RSS* is VmHWM after the warm run; *zip arm64* is `cargo lambda build --release --arm64`'s bootstrap.zip.\n\n\
+         ## Stream processor\n\n{stream}\n\
+         ## Experiments\n\n{experiments}\n\
+         ## Method\n\n{method}\n\
+         ## Reproduce\n\n{reproduce}",
+        date = text("date"),
+        cores = machine["cores"],
+        cpu = text("cpu"),
+        memory = text("memory"),
+        kernel = text("kernel"),
+        rustc = text("rustc"),
+        load = text("load_average_at_start"),
+        cold = meta["cold_starts"],
+        endpoint = if meta["tls"].as_bool().unwrap_or(true) {
+            "HTTPS"
+        } else {
+            "plain HTTP (--plain)"
+        },
+        warm = meta["warm_invocations"],
+        build = meta["build_seconds"]
+            .as_f64()
+            .map_or("skipped (--no-build)".to_string(), |b| format!("{b:.0} s")),
+        run = meta["run_seconds"].as_f64().unwrap_or_default(),
+        stream = include("stream-bench.md"),
+        experiments = include("experiments.md"),
+        method = METHOD,
+        reproduce = REPRODUCE,
+    )
+}
+
+const METHOD: &str = "\
+- **Binaries.** `cargo build --release -p functions -p bench-lambdas --bins` (the workspace's `[profile.release]`: opt-level 3, fat LTO, one codegen unit, `panic = \"abort\"`, stripped), for this machine (x86_64). The zip sizes are of the arm64 builds `cargo lambda build --release --arm64` makes (built separately, see Reproduce); the bench reads them from `target/lambda/<function>/bootstrap.zip`.
+- **Lambda's side.** The bench serves the Lambda Runtime API (`/2018-06-01/runtime/invocation/next`, `…/{id}/response`, `…/{id}/error`, `/2018-06-01/runtime/init/error`, with the `Lambda-Runtime-Aws-Request-Id`, `-Deadline-Ms`, `-Invoked-Function-Arn` and `-Trace-Id` headers) on loopback and starts each binary with Lambda's environment for a `provided.al2023` function with JSON logs: `AWS_LAMBDA_RUNTIME_API`, `AWS_LAMBDA_FUNCTION_NAME`, `…_MEMORY_SIZE` (128, 256 for the stream processor), `…_VERSION`, `AWS_LAMBDA_LOG_FORMAT=JSON`, `_HANDLER`, `AWS_REGION`, credentials in `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN`, `TABLE_NAME`, `CURSOR_SIGNING_KEY`, and `AWS_ENDPOINT_URL_DYNAMODB`. Nothing else is inherited. Logs go to `target/bench-logs/<function>.log`. One function process runs at a time.
+- **Cold starts.** Each of the N cold starts is a new process: *init* is from just before `spawn` to the arrival of its first `next` request (what Lambda reports as Init Duration, plus process creation). The process then gets one event (*1st call*) and is killed. One more process serves the warm run.
+- **Warm run.** That process's first invocation is left out; then N invocations of the function's `events/` sample, one at a time. *Latency* runs from the moment the Runtime API hands the event out (just before it writes the `next` response) to the moment it has read the whole `response` POST, so it includes the runtime client's two loopback HTTP exchanges, as in Lambda.
+- **Data.** An embedded dynoxide engine (in-memory, table created from template.yaml, stream switched off because nothing reads it here and the engine's writes slow down as it grows) is seeded through the data model (`bench/src/scenario.rs`): Ada (`ada@example.com`, the caller of the authenticated samples) with 25 drafts, 26 published posts and as many unread notifications; Fred, followed by and following 25 users, with 25 published posts; a post with 25 comments. The samples' made-up ids are replaced by these real ones. Routes that change state get what they need before each invocation, directly on the engine (so neither timed nor counted): a fresh draft for `publish-post` and `delete-post`, a fresh comment for `delete-comment`, a fresh key for `revoke-api-key`, a fresh user for `delete-me`, a fresh unread notification for `mark-notification-read`, the follow that `unfollow-user` removes, the last ETag as `If-Match` for `update-me`/`update-post`, `from`/`to` flipped for `change-plan`, a new email for `create-user`, fresh event ids for the stream processor (whose sample is about a user of its own, since each delivery applies its counter changes again); `create-api-key`'s key and `follow-user`'s follow are undone after each invocation. So every invocation does the route's real work, and *answers* shows it.
+- **HTTPS.** DynamoDB only speaks HTTPS, so the functions' endpoint does too (unless `--plain`): a fresh certificate for 127.0.0.1 from a throwaway CA, trusted through `SSL_CERT_FILE` pointing at the system's roots plus that CA (so the SDK's root loading costs what it does in Lambda). A cold process's first call therefore loads the roots, builds the TLS client, seeds aws-lc's random generator and does a TLS 1.3 handshake, as in AWS (but without DNS, and on loopback).
+- **DynamoDB time.** The functions' endpoint is a timing proxy in the bench process in front of the engine. For each request it notes the operation (from `X-Amz-Target`) and the time from having read the request to having the engine's answer ready to send back: its own forwarding, the proxy → engine loopback hop (plain HTTP) and the engine's work, i.e. what stands for DynamoDB. *Overhead* = latency − the sum of those times for the invocation, so it holds the function's own work (parsing the event, building, signing and sending the request, TLS, parsing the answer, building the response), its two Runtime API exchanges (see `hello`'s warm latency for their floor), and the loopback hop to the proxy and back, including the proxy's side of TLS and HTTP parsing (tens of µs; in AWS the network to DynamoDB takes its place). Calls per invocation are counted by the same proxy.
+- **Baseline.** `hello` (bench/lambdas) is a hello-world `lambda_runtime` function with the same runtime crate, features, tracing subscriber and profile, given the `health` sample; the init target is relative to its median.
+- **Experiment rows.** `get-post-preconnect` (bench/lambdas) is get-post with one GetItem during init, which opens the connection (and does the TLS handshake) before the first request; compare its init and 1st call with get-post's. It is not held to the targets.
+- **Peak RSS.** `VmHWM` from `/proc/<pid>/status` of the warm process after its last invocation.
+- **Noise.** The machine is shared with other workers' builds. Warm latencies depend on how idle the machine is (idle vCPUs are slow to wake; see Experiments). Init is the most sensitive figure: a cold start is a handful of context switches, and when both cores are busy each can wait for a time slice. Compare figures from one run, and the hello-world baseline's init, taken in the same run, is the yardstick.
+";
+
+const REPRODUCE: &str = "\
+```sh
+# arm64 zips (optional; the bench reports the sizes it finds). cargo-lambda from PyPI brings zig.
+python3 -m venv target/lambda-venv && target/lambda-venv/bin/pip install cargo-lambda
+PATH=$PWD/target/lambda-venv/bin:$PATH cargo lambda build --release --arm64 -p functions -p bench-lambdas
+# the benchmark: builds the x86_64 release binaries, then runs them (about 15 minutes on 2 cores)
+cargo run --profile bench-local -p bench                    # --cold 20 --warm 2000 --only get-post,get-me --no-build
+# the stream processor's figures (bench/results/stream-bench.md)
+cargo run --profile bench-local -p local --bin stream-bench
+```
+";

@@ -1,0 +1,322 @@
+//! The results: one row per function, as a Markdown table and as JSON, and
+//! BENCHMARKS.md around them.
+
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::Path;
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Row {
+    pub function: String,
+    /// Cold starts measured.
+    pub cold_starts: usize,
+    pub init_median_ms: f64,
+    /// The least noisy figure on a shared machine: what init costs when
+    /// nothing else gets in the way.
+    #[serde(default)]
+    pub init_min_ms: f64,
+    pub init_max_ms: f64,
+    /// The first invocation of a fresh process (median over the cold starts).
+    pub first_invocation_median_ms: f64,
+    /// Warm invocations measured.
+    pub invocations: usize,
+    pub warm_p50_us: f64,
+    pub warm_p99_us: f64,
+    /// The engine's time per invocation (all its calls), median.
+    pub dynamodb_p50_us: f64,
+    /// Latency minus the engine's time, per invocation.
+    pub overhead_p50_us: f64,
+    pub overhead_p99_us: f64,
+    pub calls_per_invocation: f64,
+    /// The call sequence most invocations made.
+    pub calls: String,
+    /// The access-pattern table's calls for the route (README.md), if listed.
+    pub documented_calls: Option<String>,
+    /// How often each answer came back (HTTP status, allow/deny, ok/failed).
+    pub answers: String,
+    pub peak_rss_kib: u64,
+    /// The release binary run here (x86_64, stripped).
+    pub binary_bytes: u64,
+    /// `cargo lambda build --release --arm64`'s bootstrap.zip, when built.
+    pub zip_arm64_bytes: Option<u64>,
+    /// A variant measured for comparison (bench/lambdas), not held to the targets.
+    pub experiment: bool,
+    pub error: Option<String>,
+}
+
+impl Row {
+    /// One call that reads or writes one item: the routes the 300 µs target is for.
+    pub fn single_item(&self) -> bool {
+        ["GetItem", "PutItem", "UpdateItem", "DeleteItem"].contains(&self.calls.as_str())
+    }
+}
+
+/// The README's access-pattern table: route (or "authorizer") → calls as the
+/// bench writes them (`GetItem,PutItem`, `none`).
+pub fn documented_calls(readme: &str) -> HashMap<String, String> {
+    let section = readme
+        .split("### Access patterns")
+        .nth(1)
+        .unwrap_or_default();
+    let mut calls = HashMap::new();
+    for line in section
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+    {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let (Some(route), Some(ops)) = (cells.get(1), cells.get(2)) else {
+            continue;
+        };
+        let route = if route.starts_with("authorizer") {
+            "authorizer".to_string()
+        } else {
+            route.trim_matches('`').to_string()
+        };
+        let ops: Vec<&str> = ops
+            .split(',')
+            .map(|op| op.trim().trim_matches('`'))
+            .collect();
+        calls.insert(route, ops.join(","));
+    }
+    calls
+}
+
+fn ms(v: f64) -> String {
+    format!("{v:.1}")
+}
+
+fn us(v: f64) -> String {
+    format!("{v:.0}")
+}
+
+fn mb(bytes: u64) -> String {
+    format!("{:.2}", bytes as f64 / 1_048_576.0)
+}
+
+pub fn markdown_table(rows: &[Row]) -> String {
+    let mut out = String::from(
+        "| function | init median / min / max (ms) | 1st call (ms) | warm p50 / p99 (µs) | DynamoDB p50 (µs) | overhead p50 / p99 (µs) | calls / invocation | README calls | answers | peak RSS (MiB) | zip arm64 (MiB) |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for r in rows {
+        if let Some(error) = &r.error {
+            out += &format!(
+                "| {} | failed: {} | | | | | | | | | |\n",
+                r.function,
+                error.replace('|', "/").replace('\n', " ")
+            );
+            continue;
+        }
+        let documented = match &r.documented_calls {
+            Some(d) if *d == r.calls => "same".to_string(),
+            Some(d) => format!("**differs**: {d}"),
+            None => "–".to_string(),
+        };
+        out += &format!(
+            "| {} | {} / {} / {} | {} | {} / {} | {} | {} / {} | {:.2} ({}) | {} | {} | {:.1} | {} |\n",
+            r.function,
+            ms(r.init_median_ms),
+            ms(r.init_min_ms),
+            ms(r.init_max_ms),
+            ms(r.first_invocation_median_ms),
+            us(r.warm_p50_us),
+            us(r.warm_p99_us),
+            us(r.dynamodb_p50_us),
+            us(r.overhead_p50_us),
+            us(r.overhead_p99_us),
+            r.calls_per_invocation,
+            r.calls,
+            documented,
+            r.answers,
+            r.peak_rss_kib as f64 / 1024.0,
+            r.zip_arm64_bytes.map_or("–".to_string(), mb),
+        );
+    }
+    out
+}
+
+/// Each target, met or missed, with the numbers.
+pub fn targets(rows: &[Row], baseline: &Row) -> String {
+    let functions: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.function != baseline.function && !r.experiment && r.error.is_none())
+        .collect();
+    let mut out = String::from("| target | result | worst |\n| --- | --- | --- |\n");
+    let mut line = |target: &str, misses: Vec<String>, worst: String| {
+        let result = if misses.is_empty() {
+            "**met** by all".to_string()
+        } else {
+            format!("**missed** by {}", misses.join(", "))
+        };
+        out += &format!("| {target} | {result} | {worst} |\n");
+    };
+    let limit = 1.5 * baseline.init_median_ms;
+    let worst = functions
+        .iter()
+        .max_by(|a, b| a.init_median_ms.total_cmp(&b.init_median_ms));
+    line(
+        &format!(
+            "init median ≤ 1.5 × hello-world ({} ms × 1.5 = {} ms)",
+            ms(baseline.init_median_ms),
+            ms(limit)
+        ),
+        functions
+            .iter()
+            .filter(|r| r.init_median_ms > limit)
+            .map(|r| format!("{} ({} ms)", r.function, ms(r.init_median_ms)))
+            .collect(),
+        worst.map_or(String::new(), |r| {
+            let slowest_min = functions
+                .iter()
+                .max_by(|a, b| a.init_min_ms.total_cmp(&b.init_min_ms))
+                .unwrap_or(r);
+            // Minima show the cost without the shared machine's queueing.
+            format!(
+                "{}: {} ms ({:.2}×); by minimum: {} {} ms vs {} ms ({:.2}×)",
+                r.function,
+                ms(r.init_median_ms),
+                r.init_median_ms / baseline.init_median_ms,
+                slowest_min.function,
+                ms(slowest_min.init_min_ms),
+                ms(baseline.init_min_ms),
+                slowest_min.init_min_ms / baseline.init_min_ms
+            )
+        }),
+    );
+    let zip_limit = 4_000_000;
+    let worst = functions
+        .iter()
+        .filter_map(|r| r.zip_arm64_bytes.map(|z| (r, z)))
+        .max_by_key(|(_, z)| *z);
+    // Cross-building all 32 is slow; the target is judged on those built.
+    let built = functions
+        .iter()
+        .filter(|r| r.zip_arm64_bytes.is_some())
+        .count();
+    line(
+        &format!(
+            "zipped arm64 bootstrap ≤ 4 MB (4,000,000 bytes), {built} of {} functions built for arm64",
+            functions.len()
+        ),
+        functions
+            .iter()
+            .filter_map(|r| {
+                r.zip_arm64_bytes
+                    .filter(|z| *z > zip_limit)
+                    .map(|z| format!("{} ({} MiB)", r.function, mb(z)))
+            })
+            .collect(),
+        worst.map_or("none built".into(), |(r, z)| {
+            format!("{}: {} MiB ({z} bytes)", r.function, mb(z))
+        }),
+    );
+    let rss_limit = 32 * 1024;
+    let worst = functions.iter().max_by_key(|r| r.peak_rss_kib);
+    line(
+        "peak RSS ≤ 32 MiB after the warm run",
+        functions
+            .iter()
+            .filter(|r| r.peak_rss_kib > rss_limit)
+            .map(|r| format!("{} ({:.1} MiB)", r.function, r.peak_rss_kib as f64 / 1024.0))
+            .collect(),
+        worst.map_or(String::new(), |r| {
+            format!("{}: {:.1} MiB", r.function, r.peak_rss_kib as f64 / 1024.0)
+        }),
+    );
+    let single: Vec<&&Row> = functions.iter().filter(|r| r.single_item()).collect();
+    let worst = single
+        .iter()
+        .max_by(|a, b| a.overhead_p50_us.total_cmp(&b.overhead_p50_us));
+    line(
+        &format!(
+            "warm p50 overhead ≤ 300 µs, single-item routes ({})",
+            single
+                .iter()
+                .map(|r| r.function.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        single
+            .iter()
+            .filter(|r| r.overhead_p50_us > 300.0)
+            .map(|r| format!("{} ({} µs)", r.function, us(r.overhead_p50_us)))
+            .collect(),
+        worst.map_or(String::new(), |r| {
+            format!("{}: {} µs", r.function, us(r.overhead_p50_us))
+        }),
+    );
+    let differing: Vec<String> = functions
+        .iter()
+        .filter(|r| r.documented_calls.as_ref().is_some_and(|d| *d != r.calls))
+        .map(|r| {
+            format!(
+                "{} ({} vs {})",
+                r.function,
+                r.calls,
+                r.documented_calls.as_deref().unwrap_or_default()
+            )
+        })
+        .collect();
+    line(
+        "DynamoDB calls per route as in README's access-pattern table",
+        differing,
+        String::new(),
+    );
+    out
+}
+
+pub fn write(path: &Path, text: &str) -> Result<(), String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_access_pattern_table() {
+        let readme = "# x\n### Access patterns\n\nText.\n\n| route | DynamoDB calls | key |\n| --- | --- | --- |\n\
+                      | `GET /health` | none | |\n| authorizer (each) | `UpdateItem` | k |\n| `DELETE /me` | `GetItem`, `TransactWriteItems` | k |\n\nAfter.\n| `X` | y | |\n";
+        let calls = documented_calls(readme);
+        assert_eq!(calls["GET /health"], "none");
+        assert_eq!(calls["authorizer"], "UpdateItem");
+        assert_eq!(calls["DELETE /me"], "GetItem,TransactWriteItems");
+        assert!(!calls.contains_key("X"), "only the first table");
+    }
+
+    #[test]
+    fn targets_name_the_misses() {
+        let baseline = Row {
+            function: "hello".into(),
+            init_median_ms: 2.0,
+            ..Row::default()
+        };
+        let fast = Row {
+            function: "a".into(),
+            init_median_ms: 2.5,
+            calls: "GetItem".into(),
+            overhead_p50_us: 100.0,
+            zip_arm64_bytes: Some(1 << 20),
+            ..Row::default()
+        };
+        let slow = Row {
+            function: "b".into(),
+            init_median_ms: 4.0,
+            calls: "GetItem".into(),
+            overhead_p50_us: 400.0,
+            zip_arm64_bytes: Some(1 << 20),
+            ..Row::default()
+        };
+        let text = targets(&[baseline.clone(), fast, slow], &baseline);
+        assert!(text.contains("**missed** by b (4.0 ms)"), "{text}");
+        assert!(text.contains("**missed** by b (400 µs)"), "{text}");
+        assert!(
+            text.contains("2 of 2 functions built for arm64 | **met** by all"),
+            "{text}"
+        );
+    }
+}
