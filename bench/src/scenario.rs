@@ -64,9 +64,16 @@ async fn sign_up(table: &Table, name: &str) -> Result<shared::users::SignedUp, S
             name: name.into(),
             email,
         },
+        None,
     )
     .await
     .map_err(err)
+    .and_then(created)
+}
+
+/// What a create call made (the bench sends no idempotency key, so never a replay).
+fn created<T>(created: shared::idempotency::Created<T>) -> Result<T, String> {
+    created.into_new().ok_or_else(|| "unexpected idempotent replay".to_string())
 }
 
 fn new_post(title: &str) -> shared::posts::NewPost {
@@ -78,9 +85,10 @@ fn new_post(title: &str) -> shared::posts::NewPost {
 }
 
 async fn published_post(table: &Table, author: &Caller, title: &str) -> Result<PostId, String> {
-    let post = shared::posts::create(table, author, new_post(title))
+    let post = shared::posts::create(table, author, new_post(title), None)
         .await
-        .map_err(err)?
+        .map_err(err)
+        .and_then(created)?
         .id;
     shared::posts::publish(table, author, post)
         .await
@@ -96,9 +104,11 @@ pub async fn seed(table: &Table) -> Result<Seed, String> {
             name: "Ada Lovelace".into(),
             email: "ada@example.com".into(),
         },
+        None,
     )
     .await
-    .map_err(err)?;
+    .map_err(err)
+    .and_then(created)?;
     let ada = caller(&signed);
     let ada_key = signed.api_key.secret.clone();
     let fred = caller(&sign_up(table, "Fred").await?);
@@ -112,7 +122,7 @@ pub async fn seed(table: &Table) -> Result<Seed, String> {
             .map_err(err)?;
         published_post(table, &fred, &format!("Fred's post {n}")).await?;
         // Ada's listings: drafts, and (through publishing) unread notifications.
-        shared::posts::create(table, &ada, new_post(&format!("Draft {n}")))
+        shared::posts::create(table, &ada, new_post(&format!("Draft {n}")), None)
             .await
             .map_err(err)?;
         published_post(table, &ada, &format!("Ada's post {n}")).await?;
@@ -127,9 +137,11 @@ pub async fn seed(table: &Table) -> Result<Seed, String> {
             shared::comments::NewComment {
                 text: format!("Comment {n}"),
             },
+            None,
         )
         .await
-        .map_err(err)?;
+        .map_err(err)
+        .and_then(created)?;
         comment.get_or_insert(view.id);
     }
     let notification = fresh_notification(table, &ada).await?;
@@ -262,18 +274,20 @@ impl Scenario {
                 set_path_parameter(&mut event, "keyId", &key.id.to_string());
             }
             "publish-post" | "delete-post" => {
-                let draft = shared::posts::create(table, ada, new_post("Short-lived"))
+                let draft = shared::posts::create(table, ada, new_post("Short-lived"), None)
                     .await
-                    .map_err(err)?;
+                    .map_err(err)
+                    .and_then(created)?;
                 set_path_parameter(&mut event, "postId", &draft.id.to_string());
             }
             "delete-comment" => {
                 let input = shared::comments::NewComment {
                     text: "Short-lived".into(),
                 };
-                let comment = shared::comments::create(table, ada, seed.post, input)
+                let comment = shared::comments::create(table, ada, seed.post, input, None)
                     .await
-                    .map_err(err)?;
+                    .map_err(err)
+                    .and_then(created)?;
                 set_path_parameter(&mut event, "commentId", &comment.id.to_string());
             }
             "unfollow-user" => shared::follows::follow(table, ada, seed.fred)
