@@ -6,6 +6,7 @@ pub mod auth;
 pub mod clock;
 pub mod comments;
 pub mod conditions;
+pub mod counter;
 pub mod error;
 pub mod follows;
 pub mod idempotency;

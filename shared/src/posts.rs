@@ -59,10 +59,10 @@ pub struct PostItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published_at: Option<String>,
     pub version: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::counter::non_negative")]
     pub view_count: u64,
     /// Kept by the stream processor.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::counter::non_negative")]
     pub comment_count: u64,
 }
 

@@ -61,13 +61,13 @@ pub struct UserItem {
     pub updated_at: String,
     pub version: u64,
     /// Counts kept by the stream processor.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::counter::non_negative")]
     pub follower_count: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::counter::non_negative")]
     pub following_count: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::counter::non_negative")]
     pub published_post_count: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::counter::non_negative")]
     pub unread_notification_count: u64,
     /// Kept exact by the key routes, in the same transaction as the key.
     #[serde(default)]
