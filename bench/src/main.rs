@@ -30,7 +30,10 @@ use tokio::process::{Child, Command};
 const BASELINE: &str = "hello";
 /// Experiments (bench/lambdas): binary and the sample it is given. Measured
 /// like the functions, left out of the targets.
-const EXPERIMENTS: &[(&str, &str)] = &[("get-post-preconnect", "get-post")];
+const EXPERIMENTS: &[(&str, &str)] = &[
+    ("hello-current-thread", "health"),
+    ("get-post-preconnect", "get-post"),
+];
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// Dummy secret for the cursor signer (32+ characters, as in production).
 const CURSOR_KEY: &str = "bench-cursor-signing-key-0123456789abcdef";
@@ -165,7 +168,7 @@ async fn run(mut options: Options) -> Result<(), String> {
     } else {
         None
     };
-    let roots = certificate.as_ref().map(|c| c.bundle.clone());
+    let extra_ca = certificate.as_ref().map(|c| c.ca.clone());
     let proxy = Proxy::start(stack.endpoint(), certificate.map(|c| c.acceptor))
         .await
         .map_err(|e| e.to_string())?;
@@ -177,7 +180,7 @@ async fn run(mut options: Options) -> Result<(), String> {
         proxy,
         table,
         seed,
-        roots,
+        extra_ca,
         bins: target_dir().join(&options.profile),
         logs: target_dir().join("bench-logs"),
     };
@@ -313,8 +316,9 @@ struct Bench {
     /// Straight to the engine: set-up calls are neither timed nor counted.
     table: shared::Table,
     seed: Seed,
-    /// `SSL_CERT_FILE` for the functions when the proxy speaks TLS.
-    roots: Option<PathBuf>,
+    /// The proxy's CA, for the functions' `QUIRE_EXTRA_CA_FILE`, when the
+    /// proxy speaks TLS.
+    extra_ca: Option<PathBuf>,
     /// Where the binaries are: target/release unless `--bin-profile`.
     bins: PathBuf,
     logs: PathBuf,
@@ -372,9 +376,12 @@ impl Bench {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .chain(
-            self.roots
-                .iter()
-                .map(|r| ("SSL_CERT_FILE".to_string(), r.display().to_string())),
+            self.extra_ca.iter().map(|r| {
+                (
+                    shared::https::EXTRA_CA_FILE_ENV.to_string(),
+                    r.display().to_string(),
+                )
+            }),
         )
         .collect()
     }
@@ -649,7 +656,7 @@ const METHOD: &str = "\
 - **Cold starts.** Each of the N cold starts is a new process: *init* is from just before `spawn` to the arrival of its first `next` request (what Lambda reports as Init Duration, plus process creation). The process then gets one event (*1st call*) and is killed. One more process serves the warm run.
 - **Warm run.** That process's first invocation is left out; then N invocations of the function's `events/` sample, one at a time. *Latency* runs from the moment the Runtime API hands the event out (just before it writes the `next` response) to the moment it has read the whole `response` POST, so it includes the runtime client's two loopback HTTP exchanges, as in Lambda.
 - **Data.** An embedded dynoxide engine (in-memory, table created from template.yaml, stream switched off because nothing reads it here and the engine's writes slow down as it grows) is seeded through the data model (`bench/src/scenario.rs`): Ada (`ada@example.com`, the caller of the authenticated samples) with 25 drafts, 26 published posts and as many unread notifications; Fred, followed by and following 25 users, with 25 published posts; a post with 25 comments. The samples' made-up ids are replaced by these real ones. Routes that change state get what they need before each invocation, directly on the engine (so neither timed nor counted): a fresh draft for `publish-post` and `delete-post`, a fresh comment for `delete-comment`, a fresh key for `revoke-api-key`, a fresh user for `delete-me`, a fresh unread notification for `mark-notification-read`, the follow that `unfollow-user` removes, the last ETag as `If-Match` for `update-me`/`update-post`, `from`/`to` flipped for `change-plan`, a new email for `create-user`, fresh event ids for the stream processor (whose sample is about a user of its own, since each delivery applies its counter changes again); `create-api-key`'s key and `follow-user`'s follow are undone after each invocation. So every invocation does the route's real work, and *answers* shows it.
-- **HTTPS.** DynamoDB only speaks HTTPS, so the functions' endpoint does too (unless `--plain`): a fresh certificate for 127.0.0.1 from a throwaway CA, trusted through `SSL_CERT_FILE` pointing at the system's roots plus that CA (so the SDK's root loading costs what it does in Lambda). A cold process's first call therefore loads the roots, builds the TLS client, seeds aws-lc's random generator and does a TLS 1.3 handshake, as in AWS (but without DNS, and on loopback).
+- **HTTPS.** DynamoDB only speaks HTTPS, so the functions' endpoint does too (unless `--plain`): a fresh certificate for 127.0.0.1 from a throwaway CA, trusted through `QUIRE_EXTRA_CA_FILE` on top of the Amazon roots built into every function (`shared/src/https.rs`), so a cold start parses what it parses in Lambda plus this one certificate. A cold process's first call therefore loads the roots, builds the TLS client, seeds aws-lc's random generator and does a TLS 1.3 handshake, as in AWS (but without DNS, and on loopback).
 - **DynamoDB time.** The functions' endpoint is a timing proxy in the bench process in front of the engine. For each request it notes the operation (from `X-Amz-Target`) and the time from having read the request to having the engine's answer ready to send back: its own forwarding, the proxy → engine loopback hop (plain HTTP) and the engine's work, i.e. what stands for DynamoDB. *Overhead* = latency − the sum of those times for the invocation, so it holds the function's own work (parsing the event, building, signing and sending the request, TLS, parsing the answer, building the response), its two Runtime API exchanges (see `hello`'s warm latency for their floor), and the loopback hop to the proxy and back, including the proxy's side of TLS and HTTP parsing (tens of µs; in AWS the network to DynamoDB takes its place). Calls per invocation are counted by the same proxy.
 - **Baseline.** `hello` (bench/lambdas) is a hello-world `lambda_runtime` function with the same runtime crate, features, tracing subscriber and profile, given the `health` sample; the init target is relative to its median.
 - **Experiment rows.** `get-post-preconnect` (bench/lambdas) is get-post with one GetItem during init, which opens the connection (and does the TLS handshake) before the first request; compare its init and 1st call with get-post's. It is not held to the targets.

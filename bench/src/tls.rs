@@ -3,8 +3,8 @@
 //! root certificates, the TLS handshake, seeding the crypto library's random
 //! generator) and every call for TLS records. The certificate is a fresh
 //! one for 127.0.0.1 from a throwaway CA, made with the `openssl` command; the
-//! functions trust it through `SSL_CERT_FILE`, which points at the system's
-//! roots plus it, so loading the roots costs what it costs in Lambda.
+//! functions trust that CA through `QUIRE_EXTRA_CA_FILE`, on top of the
+//! Amazon roots they always load (shared/src/https.rs).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,16 +14,10 @@ use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::server::TlsStream;
 
-/// The system's root certificates (Debian, then Amazon Linux's path).
-const SYSTEM_ROOTS: &[&str] = &[
-    "/etc/ssl/certs/ca-certificates.crt",
-    "/etc/pki/tls/certs/ca-bundle.crt",
-];
-
 pub struct Certificate {
     pub acceptor: TlsAcceptor,
-    /// For the functions' `SSL_CERT_FILE`.
-    pub bundle: PathBuf,
+    /// The throwaway CA, for the functions' `QUIRE_EXTRA_CA_FILE`.
+    pub ca: PathBuf,
 }
 
 pub fn certificate(dir: &Path) -> Result<Certificate, String> {
@@ -79,14 +73,6 @@ pub fn certificate(dir: &Path) -> Result<Certificate, String> {
         ],
     )?;
     let cert_pem = std::fs::read(&cert).map_err(|e| e.to_string())?;
-    let mut bundle_pem = SYSTEM_ROOTS
-        .iter()
-        .find_map(|p| std::fs::read(p).ok())
-        .unwrap_or_default();
-    bundle_pem.extend_from_slice(b"\n");
-    bundle_pem.extend_from_slice(&std::fs::read(&ca).map_err(|e| e.to_string())?);
-    let bundle = dir.join("roots.pem");
-    std::fs::write(&bundle, bundle_pem).map_err(|e| e.to_string())?;
 
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
         .collect::<Result<_, _>>()
@@ -101,7 +87,7 @@ pub fn certificate(dir: &Path) -> Result<Certificate, String> {
         .map_err(|e| e.to_string())?;
     Ok(Certificate {
         acceptor: TlsAcceptor::from(Arc::new(config)),
-        bundle,
+        ca,
     })
 }
 

@@ -9,6 +9,7 @@ pub mod conditions;
 pub mod counter;
 pub mod error;
 pub mod follows;
+pub mod https;
 pub mod idempotency;
 pub mod ids;
 pub mod item_size;

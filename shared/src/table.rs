@@ -26,13 +26,17 @@ impl Table {
     /// characters of secret text) and the standard AWS
     /// environment (region and credentials from the environment, so nothing
     /// is probed over the network at start; `AWS_ENDPOINT_URL_DYNAMODB` or
-    /// `AWS_ENDPOINT_URL` point the client at another endpoint).
+    /// `AWS_ENDPOINT_URL` point the client at another endpoint). HTTPS trusts
+    /// Amazon's roots only ([`crate::https`]).
     pub async fn from_env() -> Result<Self, Error> {
         let name = std::env::var(TABLE_NAME_ENV)
             .map_err(|_| Error::internal(format!("{TABLE_NAME_ENV} is not set")))?;
         let key = std::env::var(CURSOR_SIGNING_KEY_ENV)
             .map_err(|_| Error::internal(format!("{CURSOR_SIGNING_KEY_ENV} is not set")))?;
-        let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        let sdk = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(crate::https::client_from_env()?)
+            .load()
+            .await;
         let config = aws_sdk_dynamodb::config::Builder::from(&sdk);
         Ok(Self::with_config(config, name, Cursors::new(key.as_bytes())?))
     }
