@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use functions::routes::get_post;
 use lambda_http::service_fn;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let table = shared::Table::from_env().await?;
