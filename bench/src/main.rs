@@ -11,6 +11,7 @@
 //! last results with the arm64 zip sizes now in target/lambda).
 
 mod proxy;
+mod raw;
 mod report;
 mod runtime_api;
 mod scenario;
@@ -444,6 +445,7 @@ impl Bench {
         Ok(Invocation {
             latency: outcome.latency(),
             engine: calls.iter().map(|c| c.engine).sum(),
+            requests: calls.iter().map(|c| c.request.clone()).collect(),
             calls: calls.into_iter().map(|c| c.operation).collect(),
             answer: scenario::answer_summary(sample, &answer),
         })
@@ -475,8 +477,12 @@ impl Bench {
         let mut engine = Vec::with_capacity(options.warm);
         let mut overhead = Vec::with_capacity(options.warm);
         let mut sequences = Vec::with_capacity(options.warm);
+        let mut raw_times = Vec::with_capacity(options.warm);
+        let mut raw_refused = 0;
+        let raw = raw::RawClient::connect(self.proxy.endpoint(), self.extra_ca.as_deref()).await?;
         // The process's own first invocation is a cold one: not in the warm figures.
         let warmed = self.invoke(sample, &mut scenario).await;
+        let cpu_before = child.id().map_or(Duration::ZERO, cpu_time);
         for _ in 0..options.warm {
             if warmed.is_err() {
                 break;
@@ -488,6 +494,11 @@ impl Bench {
                     overhead.push(i.latency.saturating_sub(i.engine));
                     sequences.push(i.calls);
                     answers.push(i.answer);
+                    // Its calls go through the proxy too: dropped there by
+                    // the next invocation's `take`.
+                    let replayed = raw.time(i.requests).await?;
+                    raw_times.push(replayed.time);
+                    raw_refused += replayed.refused;
                 }
                 Err(e) => {
                     stop(child).await;
@@ -496,6 +507,7 @@ impl Bench {
             }
         }
         let peak_rss_kib = child.id().map_or(0, peak_rss_kib);
+        let cpu = child.id().map_or(Duration::ZERO, cpu_time).saturating_sub(cpu_before);
         stop_ref(&mut child).await;
         warmed?;
         let (calls, _) = stats::usual_calls(&sequences);
@@ -515,6 +527,9 @@ impl Bench {
             dynamodb_p50_us: us(stats::percentile(&engine, 50.0)),
             overhead_p50_us: us(stats::percentile(&overhead, 50.0)),
             overhead_p99_us: us(stats::percentile(&overhead, 99.0)),
+            raw_p50_us: us(stats::percentile(&raw_times, 50.0)),
+            raw_refused,
+            cpu_per_invocation_us: us(cpu) / latencies.len().max(1) as f64,
             calls_per_invocation: call_count as f64 / sequences.len().max(1) as f64,
             calls,
             documented_calls: None,
@@ -534,6 +549,8 @@ struct Invocation {
     latency: Duration,
     engine: Duration,
     calls: Vec<String>,
+    /// The requests, for the raw-call replay.
+    requests: Vec<raw::Recorded>,
     answer: String,
 }
 
@@ -544,6 +561,20 @@ async fn stop(mut child: Child) {
 async fn stop_ref(child: &mut Child) {
     let _ = child.start_kill();
     let _ = child.wait().await;
+}
+
+/// CPU time the process has used so far, all threads (user and system), from
+/// the scheduler's nanosecond counters.
+fn cpu_time(pid: u32) -> Duration {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Duration::ZERO;
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .map(Duration::from_nanos)
+        .sum()
 }
 
 /// The process's peak resident set (VmHWM), in KiB.
@@ -618,8 +649,8 @@ fn benchmarks_md(meta: &serde_json::Value, latest: &str) -> String {
          **Run:** {cold} cold starts and {warm} warm invocations per function, DynamoDB endpoint over {endpoint}; build step {build}, run {run:.0} s.\n\n\
          ## Functions\n\n{latest}\n\
          Columns: *init* is spawn → the process's first `next` request (median, minimum and maximum over the cold starts; the minimum is the cost without the shared machine's queueing); *1st call* is that process's first invocation (the cold start's share of the first request's latency); \
-         *warm* is event handed out → response received; *DynamoDB* is the engine's time for the same invocation's calls, measured by the timing proxy; *overhead* is warm minus DynamoDB, per invocation; \
-         *calls / invocation* is the mean number of DynamoDB requests and, in brackets, the sequence most invocations made; *README calls* compares it with the access-pattern table; *answers* counts what came back; \
+         *warm* is event handed out → response received; *DynamoDB raw call* is the same invocation's DynamoDB requests sent again by a bare client right after it, timed at that client (median of the per-invocation sums; *refused* counts replayed writes whose condition no longer held), and *engine* is the time the timing proxy saw for the function's own calls; *overhead vs raw call* is warm p50 − raw call p50 (the 300 µs target); *overhead vs engine* is warm − engine time per invocation (stricter: it also counts the loopback hop and both sides' TLS); \
+         *CPU / invocation* is the function process's CPU time (user + system, from `/proc/<pid>/task/*/schedstat`) over the warm run divided by its invocations, the figure least affected by the machine's noise; *calls / invocation* is the mean number of DynamoDB requests and, in brackets, the sequence most invocations made; *README calls* compares it with the access-pattern table; *answers* counts what came back; \
          *peak RSS* is VmHWM after the warm run; *zip arm64* is `cargo lambda build --release --arm64`'s bootstrap.zip.\n\n\
          ## Stream processor\n\n{stream}\n\
          ## Experiments\n\n{experiments}\n\
@@ -658,8 +689,9 @@ const METHOD: &str = "\
 - **Data.** An embedded dynoxide engine (in-memory, table created from template.yaml, stream switched off because nothing reads it here and the engine's writes slow down as it grows) is seeded through the data model (`bench/src/scenario.rs`): Ada (`ada@example.com`, the caller of the authenticated samples) with 25 drafts, 26 published posts and as many unread notifications; Fred, followed by and following 25 users, with 25 published posts; a post with 25 comments. The samples' made-up ids are replaced by these real ones. Routes that change state get what they need before each invocation, directly on the engine (so neither timed nor counted): a fresh draft for `publish-post` and `delete-post`, a fresh comment for `delete-comment`, a fresh key for `revoke-api-key`, a fresh user for `delete-me`, a fresh unread notification for `mark-notification-read`, the follow that `unfollow-user` removes, the last ETag as `If-Match` for `update-me`/`update-post`, `from`/`to` flipped for `change-plan`, a new email for `create-user`, fresh event ids for the stream processor (whose sample is about a user of its own, since each delivery applies its counter changes again); `create-api-key`'s key and `follow-user`'s follow are undone after each invocation. So every invocation does the route's real work, and *answers* shows it.
 - **HTTPS.** DynamoDB only speaks HTTPS, so the functions' endpoint does too (unless `--plain`): a fresh certificate for 127.0.0.1 from a throwaway CA, trusted through `QUIRE_EXTRA_CA_FILE` on top of the Amazon roots built into every function (`shared/src/https.rs`), so a cold start parses what it parses in Lambda plus this one certificate. A cold process's first call therefore loads the roots, builds the TLS client, seeds aws-lc's random generator and does a TLS 1.3 handshake, as in AWS (but without DNS, and on loopback).
 - **DynamoDB time.** The functions' endpoint is a timing proxy in the bench process in front of the engine. For each request it notes the operation (from `X-Amz-Target`) and the time from having read the request to having the engine's answer ready to send back: its own forwarding, the proxy → engine loopback hop (plain HTTP) and the engine's work, i.e. what stands for DynamoDB. *Overhead* = latency − the sum of those times for the invocation, so it holds the function's own work (parsing the event, building, signing and sending the request, TLS, parsing the answer, building the response), its two Runtime API exchanges (see `hello`'s warm latency for their floor), and the loopback hop to the proxy and back, including the proxy's side of TLS and HTTP parsing (tens of µs; in AWS the network to DynamoDB takes its place). Calls per invocation are counted by the same proxy.
+- **Raw call time.** `bench/src/raw.rs`: after each warm invocation, a bare HTTP/1.1 client (hyper's connection API over tokio-rustls, one keep-alive TLS connection, on its own thread with a single-threaded runtime, as the functions run) sends that invocation's recorded requests again, byte for byte, to the same endpoint and times each from request to whole answer. That is the DynamoDB call as the route makes it, without the function: the network hop, TLS and the engine. *Overhead vs raw call* = warm p50 − raw p50 is what the function adds: the Lambda runtime's two exchanges, event parsing, the handler, the SDK's pipeline (serialising, endpoint resolution, SigV4 signing, interceptors, parsing the answer) and the response. Replaying each invocation's calls right after it, instead of all of them in a burst, matters: in a burst every thread stays awake (in one trial a burst of get-post's GetItem took 75 µs at p50, half the 147 µs the proxy measured for the function's own calls in the same run). A replayed conditional write can be refused (the draft was already deleted, the ETag has moved on); a refusal skips the write, so it is no slower than the real call, which can only make the overhead look larger.
 - **Baseline.** `hello` (bench/lambdas) is a hello-world `lambda_runtime` function with the same runtime crate, features, tracing subscriber and profile, given the `health` sample; the init target is relative to its median.
-- **Experiment rows.** `get-post-preconnect` (bench/lambdas) is get-post with one GetItem during init, which opens the connection (and does the TLS handshake) before the first request; compare its init and 1st call with get-post's. It is not held to the targets.
+- **Experiment rows.** `hello-current-thread` is `hello` on tokio's current-thread runtime, as Quire's functions run (see Experiments). `get-post-preconnect` (bench/lambdas) is get-post with one GetItem during init, which opens the connection (and does the TLS handshake) before the first request; compare its init and 1st call with get-post's. It is not held to the targets.
 - **Peak RSS.** `VmHWM` from `/proc/<pid>/status` of the warm process after its last invocation.
 - **Noise.** The machine is shared with other workers' builds. Warm latencies depend on how idle the machine is (idle vCPUs are slow to wake; see Experiments). Init is the most sensitive figure: a cold start is a handful of context switches, and when both cores are busy each can wait for a time slice. Compare figures from one run, and the hello-world baseline's init, taken in the same run, is the yardstick.
 ";

@@ -4,6 +4,7 @@
 //! the proxy → engine loopback hop and the engine's work: everything that
 //! stands for DynamoDB), so a function's own time is its latency minus these.
 
+use crate::raw::Recorded;
 use crate::tls::TlsListener;
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -19,6 +20,8 @@ use tokio_rustls::TlsAcceptor;
 pub struct Call {
     pub operation: String,
     pub engine: Duration,
+    /// The request as the function sent it, for the raw-call replay.
+    pub request: Recorded,
 }
 
 struct Shared {
@@ -92,6 +95,12 @@ async fn forward(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    // Kept for the replay (src/raw.rs), outside the timed part.
+    let recorded = Recorded {
+        method: method.clone(),
+        headers: headers.clone(),
+        body: body.clone(),
+    };
     // From here (the request read) to the answer built is DynamoDB's share:
     // the proxy's own forwarding would not exist in AWS.
     let started = Instant::now();
@@ -129,7 +138,7 @@ async fn forward(
         .calls
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .push(Call { operation, engine });
+        .push(Call { operation, engine, request: recorded });
     response
 }
 

@@ -27,6 +27,15 @@ pub struct Row {
     /// Latency minus the engine's time, per invocation.
     pub overhead_p50_us: f64,
     pub overhead_p99_us: f64,
+    /// The same calls sent by a bare client (src/raw.rs), per invocation, median.
+    #[serde(default)]
+    pub raw_p50_us: f64,
+    /// Replayed calls refused (a write's condition no longer holds).
+    #[serde(default)]
+    pub raw_refused: usize,
+    /// The function process's CPU time (user + system) per warm invocation.
+    #[serde(default)]
+    pub cpu_per_invocation_us: f64,
     pub calls_per_invocation: f64,
     /// The call sequence most invocations made.
     pub calls: String,
@@ -45,6 +54,12 @@ pub struct Row {
 }
 
 impl Row {
+    /// Warm p50 minus the raw calls' p50: what the function adds to calling
+    /// DynamoDB itself (the 300 µs target).
+    pub fn overhead_vs_raw_p50_us(&self) -> f64 {
+        self.warm_p50_us - self.raw_p50_us
+    }
+
     /// One call that reads or writes one item: the routes the 300 µs target is for.
     pub fn single_item(&self) -> bool {
         ["GetItem", "PutItem", "UpdateItem", "DeleteItem"].contains(&self.calls.as_str())
@@ -96,13 +111,13 @@ fn mb(bytes: u64) -> String {
 
 pub fn markdown_table(rows: &[Row]) -> String {
     let mut out = String::from(
-        "| function | init median / min / max (ms) | 1st call (ms) | warm p50 / p99 (µs) | DynamoDB p50 (µs) | overhead p50 / p99 (µs) | calls / invocation | README calls | answers | peak RSS (MiB) | zip arm64 (MiB) |\n\
-         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+        "| function | init median / min / max (ms) | 1st call (ms) | warm p50 / p99 (µs) | DynamoDB p50: raw call / engine (µs) | overhead p50 vs raw call (µs) | overhead vs engine p50 / p99 (µs) | CPU / invocation (µs) | calls / invocation | README calls | answers | peak RSS (MiB) | zip arm64 (MiB) |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
     );
     for r in rows {
         if let Some(error) = &r.error {
             out += &format!(
-                "| {} | failed: {} | | | | | | | | | |\n",
+                "| {} | failed: {} | | | | | | | | | | | |\n",
                 r.function,
                 error.replace('|', "/").replace('\n', " ")
             );
@@ -114,7 +129,7 @@ pub fn markdown_table(rows: &[Row]) -> String {
             None => "–".to_string(),
         };
         out += &format!(
-            "| {} | {} / {} / {} | {} | {} / {} | {} | {} / {} | {:.2} ({}) | {} | {} | {:.1} | {} |\n",
+            "| {} | {} / {} / {} | {} | {} / {} | {} / {} | {} | {} / {} | {} | {:.2} ({}) | {} | {} | {:.1} | {} |\n",
             r.function,
             ms(r.init_median_ms),
             ms(r.init_min_ms),
@@ -122,9 +137,15 @@ pub fn markdown_table(rows: &[Row]) -> String {
             ms(r.first_invocation_median_ms),
             us(r.warm_p50_us),
             us(r.warm_p99_us),
+            match r.raw_refused {
+                0 => us(r.raw_p50_us),
+                n => format!("{} ({n} refused)", us(r.raw_p50_us)),
+            },
             us(r.dynamodb_p50_us),
+            us(r.overhead_vs_raw_p50_us()),
             us(r.overhead_p50_us),
             us(r.overhead_p99_us),
+            us(r.cpu_per_invocation_us),
             r.calls_per_invocation,
             r.calls,
             documented,
@@ -227,10 +248,13 @@ pub fn targets(rows: &[Row], baseline: &Row) -> String {
     let single: Vec<&&Row> = functions.iter().filter(|r| r.single_item()).collect();
     let worst = single
         .iter()
+        .max_by(|a, b| a.overhead_vs_raw_p50_us().total_cmp(&b.overhead_vs_raw_p50_us()));
+    let worst_vs_engine = single
+        .iter()
         .max_by(|a, b| a.overhead_p50_us.total_cmp(&b.overhead_p50_us));
     line(
         &format!(
-            "warm p50 overhead ≤ 300 µs, single-item routes ({})",
+            "warm p50 overhead (warm p50 − raw call p50) ≤ 300 µs, single-item routes ({})",
             single
                 .iter()
                 .map(|r| r.function.as_str())
@@ -239,12 +263,19 @@ pub fn targets(rows: &[Row], baseline: &Row) -> String {
         ),
         single
             .iter()
-            .filter(|r| r.overhead_p50_us > 300.0)
-            .map(|r| format!("{} ({} µs)", r.function, us(r.overhead_p50_us)))
+            .filter(|r| r.overhead_vs_raw_p50_us() > 300.0)
+            .map(|r| format!("{} ({} µs)", r.function, us(r.overhead_vs_raw_p50_us())))
             .collect(),
-        worst.map_or(String::new(), |r| {
-            format!("{}: {} µs", r.function, us(r.overhead_p50_us))
-        }),
+        match (worst, worst_vs_engine) {
+            (Some(r), Some(e)) => format!(
+                "{}: {} µs; against the engine's time alone (stricter): {} {} µs",
+                r.function,
+                us(r.overhead_vs_raw_p50_us()),
+                e.function,
+                us(e.overhead_p50_us)
+            ),
+            _ => String::new(),
+        },
     );
     let differing: Vec<String> = functions
         .iter()
@@ -299,7 +330,9 @@ mod tests {
             function: "a".into(),
             init_median_ms: 2.5,
             calls: "GetItem".into(),
-            overhead_p50_us: 100.0,
+            warm_p50_us: 300.0,
+            raw_p50_us: 200.0,
+            overhead_p50_us: 190.0,
             zip_arm64_bytes: Some(1 << 20),
             ..Row::default()
         };
@@ -307,13 +340,17 @@ mod tests {
             function: "b".into(),
             init_median_ms: 4.0,
             calls: "GetItem".into(),
-            overhead_p50_us: 400.0,
+            warm_p50_us: 600.0,
+            raw_p50_us: 200.0,
+            overhead_p50_us: 480.0,
             zip_arm64_bytes: Some(1 << 20),
             ..Row::default()
         };
         let text = targets(&[baseline.clone(), fast, slow], &baseline);
         assert!(text.contains("**missed** by b (4.0 ms)"), "{text}");
+        // Judged on the raw call (600 − 200), the engine-only figure shown too.
         assert!(text.contains("**missed** by b (400 µs)"), "{text}");
+        assert!(text.contains("(stricter): b 480 µs"), "{text}");
         assert!(
             text.contains("2 of 2 functions built for arm64 | **met** by all"),
             "{text}"
