@@ -469,6 +469,7 @@ mod tests {
                 iam_statements: Vec::new(),
                 other_policies: Vec::new(),
                 stream: None,
+                timeout_seconds: 10,
             })
             .collect();
         let handlers: Vec<HttpFunction> = routes
@@ -582,6 +583,7 @@ mod tests {
             iam_statements: Vec::new(),
             other_policies: Vec::new(),
             stream: None,
+            timeout_seconds: 10,
         }];
         let cursors = shared::Cursors::new(&[0u8; 32]).unwrap();
         let table_handle = Table::for_endpoint("http://127.0.0.1:9", "t", cursors);

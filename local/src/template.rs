@@ -50,6 +50,8 @@ pub struct Function {
     pub other_policies: Vec<String>,
     /// Its `DynamoDB` event (the table's stream), if it has one.
     pub stream: Option<StreamEvent>,
+    /// `Timeout` in seconds: its own, else `Globals.Function`'s, else SAM's 3.
+    pub timeout_seconds: u64,
 }
 
 /// One statement of an inline policy.
@@ -206,7 +208,7 @@ impl Template {
                     let props = resource.get("Properties").cloned().unwrap_or(Value::Null);
                     table = Some(serde_yaml::from_value(props).map_err(|e| format!("table {id}: {e}"))?);
                 }
-                Some("AWS::Serverless::Function") => functions.push(parse_function(&id, resource, default_authorizer.as_deref())?),
+                Some("AWS::Serverless::Function") => functions.push(parse_function(&id, resource, &doc, default_authorizer.as_deref())?),
                 _ => {}
             }
         }
@@ -327,7 +329,12 @@ fn policies(resource: &Value) -> (Vec<PolicyStatement>, Vec<String>) {
     (statements, others)
 }
 
-fn parse_function(id: &str, resource: &Value, default_authorizer: Option<&str>) -> Result<Function, String> {
+fn parse_function(id: &str, resource: &Value, doc: &Value, default_authorizer: Option<&str>) -> Result<Function, String> {
+    let timeout_seconds = [resource.get("Properties"), doc.get("Globals").and_then(|g| g.get("Function"))]
+        .into_iter()
+        .flatten()
+        .find_map(|p| p.get("Timeout").and_then(Value::as_u64))
+        .unwrap_or(3);
     let binary = resource
         .get("Metadata")
         .and_then(|m| m.get("BuildProperties"))
@@ -360,7 +367,7 @@ fn parse_function(id: &str, resource: &Value, default_authorizer: Option<&str>) 
         routes.push(RouteSpec { method: method.to_ascii_uppercase(), path: path.to_string(), authorizer });
     }
     let (iam_statements, other_policies) = policies(resource);
-    Ok(Function { logical_id: id.to_string(), binary, routes, iam_statements, other_policies, stream })
+    Ok(Function { logical_id: id.to_string(), binary, routes, iam_statements, other_policies, stream, timeout_seconds })
 }
 
 impl TableDefinition {

@@ -49,3 +49,25 @@ async fn the_table_is_the_one_the_template_declares() {
     assert_eq!(ttl.attribute_name(), Some(shared::keys::EXPIRES_AT));
     assert_eq!(ttl.time_to_live_status().map(|s| s.as_str()), Some("ENABLED"));
 }
+
+/// The SDK must give up (and answer with a clean error) before Lambda ends
+/// the function: every function's `Timeout` is above the data model's
+/// operation timeout, and the template's own (not SAM's 3 s default) is read.
+#[test]
+fn every_function_outlasts_the_sdk_operation_timeout() {
+    let template = Template::load(&default_path()).unwrap();
+    assert!(template.functions.len() >= 32);
+    for function in &template.functions {
+        assert!(
+            std::time::Duration::from_secs(function.timeout_seconds) > shared::table::OPERATION_TIMEOUT,
+            "{}: Timeout {} s is not above the SDK's {:?}",
+            function.logical_id,
+            function.timeout_seconds,
+            shared::table::OPERATION_TIMEOUT
+        );
+    }
+    let processor = template.functions.iter().find(|f| f.binary == "stream-processor").unwrap();
+    assert_eq!(processor.timeout_seconds, 300, "its own Timeout wins over Globals");
+    let get_post = template.functions.iter().find(|f| f.binary == "get-post").unwrap();
+    assert_eq!(get_post.timeout_seconds, 10, "Globals.Function.Timeout");
+}

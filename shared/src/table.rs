@@ -4,11 +4,22 @@
 
 use crate::round_trips::RoundTripCounter;
 use crate::{Cursors, Error};
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, StalledStreamProtectionConfig};
+use std::time::Duration;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
+
+/// How long the SDK waits before it gives up: per attempt (then it retries,
+/// up to 3 attempts with backoff) and in all. DynamoDB answers in
+/// milliseconds, so a connection that has gone quiet is retried long before
+/// Lambda would end the function (template.yaml's `Timeout`, which a test
+/// keeps above `OPERATION_TIMEOUT`) and the caller gets a clean error.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(8);
 
 /// Environment variables a function reads at start.
 pub const TABLE_NAME_ENV: &str = "TABLE_NAME";
@@ -35,6 +46,17 @@ impl Table {
             .map_err(|_| Error::internal(format!("{CURSOR_SIGNING_KEY_ENV} is not set")))?;
         let sdk = aws_config::defaults(BehaviorVersion::latest())
             .http_client(crate::https::client_from_env()?)
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                    .operation_timeout(OPERATION_TIMEOUT)
+                    .build(),
+            )
+            // The attempt timeout covers a stalled answer; the throughput
+            // watch that stalled-stream protection runs on every response
+            // body cost about 4 % of a warm GetItem's CPU (BENCHMARKS.md).
+            .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
             .load()
             .await;
         let config = aws_sdk_dynamodb::config::Builder::from(&sdk);
