@@ -7,7 +7,7 @@
 //! baseline), `--no-build` (use the binaries already in target/release),
 //! `--no-write` (print only), `--plain` (DynamoDB endpoint over HTTP, not
 //! HTTPS), `--bin-profile P` (build and run target/P's binaries, e.g.
-//! release-z, for the opt-level experiment), `--report-only` (re-render the
+//! release-o3 or release-z, for the opt-level experiment), `--report-only` (re-render the
 //! last results with the arm64 zip sizes now in target/lambda).
 
 mod proxy;
@@ -682,7 +682,7 @@ fn benchmarks_md(meta: &serde_json::Value, latest: &str) -> String {
 }
 
 const METHOD: &str = "\
-- **Binaries.** `cargo build --release -p functions -p bench-lambdas --bins` (the workspace's `[profile.release]`: opt-level 3, fat LTO, one codegen unit, `panic = \"abort\"`, stripped), for this machine (x86_64). The zip sizes are of the arm64 builds `cargo lambda build --release --arm64` makes (built separately, see Reproduce); the bench reads them from `target/lambda/<function>/bootstrap.zip`.
+- **Binaries.** `cargo build --release -p functions -p bench-lambdas --bins` (the workspace's `[profile.release]`: opt-level \"s\" (measured against 3 and \"z\", see Experiments), fat LTO, one codegen unit, `panic = \"abort\"`, stripped), for this machine (x86_64). The zip sizes are of the arm64 builds `cargo lambda build --release --arm64` makes (built separately, see Reproduce); the bench reads them from `target/lambda/<function>/bootstrap.zip`.
 - **Lambda's side.** The bench serves the Lambda Runtime API (`/2018-06-01/runtime/invocation/next`, `…/{id}/response`, `…/{id}/error`, `/2018-06-01/runtime/init/error`, with the `Lambda-Runtime-Aws-Request-Id`, `-Deadline-Ms`, `-Invoked-Function-Arn` and `-Trace-Id` headers) on loopback and starts each binary with Lambda's environment for a `provided.al2023` function with JSON logs: `AWS_LAMBDA_RUNTIME_API`, `AWS_LAMBDA_FUNCTION_NAME`, `…_MEMORY_SIZE` (128, 256 for the stream processor), `…_VERSION`, `AWS_LAMBDA_LOG_FORMAT=JSON`, `_HANDLER`, `AWS_REGION`, credentials in `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN`, `TABLE_NAME`, `CURSOR_SIGNING_KEY`, and `AWS_ENDPOINT_URL_DYNAMODB`. Nothing else is inherited. Logs go to `target/bench-logs/<function>.log`. One function process runs at a time.
 - **Cold starts.** Each of the N cold starts is a new process: *init* is from just before `spawn` to the arrival of its first `next` request (what Lambda reports as Init Duration, plus process creation). The process then gets one event (*1st call*) and is killed. One more process serves the warm run.
 - **Warm run.** That process's first invocation is left out; then N invocations of the function's `events/` sample, one at a time. *Latency* runs from the moment the Runtime API hands the event out (just before it writes the `next` response) to the moment it has read the whole `response` POST, so it includes the runtime client's two loopback HTTP exchanges, as in Lambda.
@@ -701,7 +701,7 @@ const REPRODUCE: &str = "\
 # arm64 zips (optional; the bench reports the sizes it finds). cargo-lambda from PyPI brings zig.
 python3 -m venv target/lambda-venv && target/lambda-venv/bin/pip install cargo-lambda
 PATH=$PWD/target/lambda-venv/bin:$PATH cargo lambda build --release --arm64 -p functions -p bench-lambdas
-# the benchmark: builds the x86_64 release binaries, then runs them (about 15 minutes on 2 cores)
+# the benchmark: builds the x86_64 release binaries, then runs them (23.5 minutes from a fresh clone on 2 cores)
 cargo run --profile bench-local -p bench                    # --cold 20 --warm 2000 --only get-post,get-me --no-build
 # the stream processor's figures (bench/results/stream-bench.md)
 cargo run --profile bench-local -p local --bin stream-bench
