@@ -442,11 +442,13 @@ impl Bench {
         let answer: serde_json::Value =
             serde_json::from_str(&body).map_err(|e| format!("answer is not JSON ({e}): {body}"))?;
         scenario.after(&self.table, &self.seed, &answer).await?;
+        let engine = calls.iter().map(|c| c.engine).sum();
+        let (calls, requests) = calls.into_iter().map(|c| (c.operation, c.request)).unzip();
         Ok(Invocation {
             latency: outcome.latency(),
-            engine: calls.iter().map(|c| c.engine).sum(),
-            requests: calls.iter().map(|c| c.request.clone()).collect(),
-            calls: calls.into_iter().map(|c| c.operation).collect(),
+            engine,
+            calls,
+            requests,
             answer: scenario::answer_summary(sample, &answer),
         })
     }

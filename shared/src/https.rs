@@ -62,7 +62,7 @@ pub fn client(extra_pem: Option<Vec<u8>>) -> Result<SharedHttpClient, Error> {
 
 /// How many root certificates a PEM text holds, each checked the way the
 /// SDK will use it.
-pub fn trust_anchors(pem: &[u8]) -> Result<usize, String> {
+fn trust_anchors(pem: &[u8]) -> Result<usize, String> {
     let mut store = RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(pem) {
         let cert = cert.map_err(|e| format!("not a PEM certificate file: {e}"))?;

@@ -6,11 +6,11 @@ use crate::round_trips::RoundTripCounter;
 use crate::{Cursors, Error};
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, StalledStreamProtectionConfig};
-use std::time::Duration;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// How long the SDK waits before it gives up: per attempt (then it retries,
 /// up to 3 attempts with backoff) and in all. DynamoDB answers in
