@@ -8,6 +8,58 @@ use std::ops::Deref;
 use std::sync::{Arc, Mutex, OnceLock};
 
 pub const EXTERNAL_ENDPOINT_ENV: &str = "QUIRE_TEST_DYNAMODB_ENDPOINT";
+/// The guarantees the external engine is known to lack, by name (see
+/// [`Guarantee`]), comma-separated: `.ci/run` sets it for moto.
+pub const ENGINE_LACKS_ENV: &str = "QUIRE_TEST_ENGINE_LACKS";
+/// A file each skipped test appends a line to.
+pub const SKIP_LOG_ENV: &str = "QUIRE_TEST_SKIP_LOG";
+
+/// What DynamoDB promises and a test engine may not. A test that needs one
+/// asks [`TestStack::lacks`] and is skipped, saying which, where it is missing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Guarantee {
+    /// TTL deletes expired items, and the test can make it sweep now. Only
+    /// the embedded engine offers the sweep on demand (AWS takes days).
+    TtlSweep,
+    /// A cancelled TransactWriteItems leaves the table and its stream as
+    /// they were. moto 5 puts back a copy of the whole table taken when the
+    /// transaction began: concurrent writes made meanwhile are lost, and
+    /// open shard iterators keep reading the replaced stream, so they see
+    /// no new record.
+    IsolatedTransactions,
+    /// Items up to exactly 400 KB by DynamoDB's size rules (409,600 bytes)
+    /// are stored (moto 5 refuses items over 405,000 bytes).
+    ExactItemSizeLimit,
+}
+
+impl Guarantee {
+    const ALL: [Guarantee; 3] = [Guarantee::TtlSweep, Guarantee::IsolatedTransactions, Guarantee::ExactItemSizeLimit];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Guarantee::TtlSweep => "ttl-sweep",
+            Guarantee::IsolatedTransactions => "isolated-transactions",
+            Guarantee::ExactItemSizeLimit => "exact-item-size-limit",
+        }
+    }
+
+    /// The guarantees `QUIRE_TEST_ENGINE_LACKS` names; an unknown name stops
+    /// the test, so a typo cannot quietly run (or skip) the wrong tests.
+    fn declared_missing() -> Vec<Guarantee> {
+        let declared = std::env::var(ENGINE_LACKS_ENV).unwrap_or_default();
+        declared
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(|name| {
+                Self::ALL.into_iter().find(|g| g.name() == name).unwrap_or_else(|| {
+                    let known: Vec<_> = Self::ALL.iter().map(|g| g.name()).collect();
+                    panic!("{ENGINE_LACKS_ENV} names {name:?}; the known guarantees are {known:?}")
+                })
+            })
+            .collect()
+    }
+}
 
 pub struct TestStack {
     stack: Option<LocalStack>,
@@ -22,6 +74,33 @@ impl TestStack {
             Ok(endpoint) if !endpoint.is_empty() => Self::on_endpoint(&endpoint).await,
             _ => Self::launch(Storage::InMemory, "quire".into(), None, true).await,
         }
+    }
+
+    /// The stack for a test that needs `guarantee`, or `None` (the test is
+    /// skipped, saying so) when the engine lacks it.
+    pub async fn requiring(guarantee: Guarantee, test: &str) -> Option<Self> {
+        let stack = Self::start().await;
+        (!stack.lacks(guarantee, test)).then_some(stack)
+    }
+
+    /// Whether this stack's engine lacks `guarantee`; if so the caller skips
+    /// its test, and this says so on stderr and, when `QUIRE_TEST_SKIP_LOG`
+    /// names a file, in it (`.ci/run` prints it: cargo test hides a passing
+    /// test's stderr).
+    pub fn lacks(&self, guarantee: Guarantee, test: &str) -> bool {
+        let lacking = match guarantee {
+            Guarantee::TtlSweep => self.engine().is_none(),
+            _ => self.external.is_some() && Guarantee::declared_missing().contains(&guarantee),
+        };
+        if lacking {
+            let line = format!("skipped {test}: the engine at {} lacks {}\n", self.endpoint(), guarantee.name());
+            eprint!("{line}");
+            if let Ok(log) = std::env::var(SKIP_LOG_ENV) {
+                let file = std::fs::OpenOptions::new().create(true).append(true).open(&log);
+                file.and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes())).unwrap_or_else(|e| panic!("{SKIP_LOG_ENV}={log}: {e}"));
+            }
+        }
+        lacking
     }
 
     /// A stack whose stream nobody reads: the test delivers records itself.

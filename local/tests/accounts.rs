@@ -3,6 +3,7 @@
 
 mod common;
 use common::*;
+use local::testing::Guarantee;
 use serde_json::json;
 
 #[tokio::test]
@@ -41,7 +42,9 @@ async fn emails_are_unique_ignoring_case_and_spaces() {
 
 #[tokio::test]
 async fn twenty_concurrent_sign_ups_with_one_email_make_one_account() {
-    let stack = TestStack::start().await;
+    let Some(stack) = TestStack::requiring(Guarantee::IsolatedTransactions, "twenty_concurrent_sign_ups_with_one_email_make_one_account").await else {
+        return;
+    };
     let client = reqwest::Client::new();
     let statuses = race(20, |n| {
         let body = json!({"name": format!("Racer {n}"), "email": "race@example.com"});

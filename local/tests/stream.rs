@@ -4,6 +4,7 @@
 mod common;
 use aws_sdk_dynamodb::types::AttributeValue;
 use common::*;
+use local::testing::Guarantee;
 use serde_json::{Value, json};
 
 async fn me(stack: &TestStack, key: &str) -> Value {
@@ -26,6 +27,15 @@ async fn count_items(stack: &TestStack, pk: String, prefix: &str) -> usize {
         .send()
         .await
         .unwrap();
+    output.count() as usize
+}
+
+/// Every item in a partition. (Not `begins_with(SK, "")`: DynamoDB refuses
+/// an empty key value in a key condition.)
+async fn count_partition(stack: &TestStack, pk: String) -> usize {
+    let table = stack.table();
+    let query = table.client().query().table_name(table.name()).key_condition_expression("PK = :pk");
+    let output = query.expression_attribute_values(":pk", AttributeValue::S(pk)).send().await.unwrap();
     output.count() as usize
 }
 
@@ -81,7 +91,10 @@ async fn counters_and_notifications_follow_the_changes() {
 
 #[tokio::test]
 async fn renames_plans_and_deletions_cascade() {
-    let stack = TestStack::start().await;
+    // Counters of deleted posts are dropped through cancelled transactions.
+    let Some(stack) = TestStack::requiring(Guarantee::IsolatedTransactions, "renames_plans_and_deletions_cascade").await else {
+        return;
+    };
     let ada = sign_up(&stack, "Ada", &email("ada")).await;
     let bob = sign_up(&stack, "Bob", &email("bob")).await;
     call(&stack, "PUT", &format!("/users/{}/follow", ada.id), Some(&bob.key), None, &[]).await;
@@ -132,7 +145,7 @@ async fn renames_plans_and_deletions_cascade() {
     assert_eq!(me(&stack, &bob.key).await["followerCount"], 1);
     assert_eq!(call(&stack, "DELETE", "/me", Some(&ada.key), None, &[]).await.status, 204);
     stack.settle().await;
-    assert_eq!(count_items(&stack, format!("USER#{}", ada.id), "").await, 0, "keys, notifications, followers all gone");
+    assert_eq!(count_partition(&stack, format!("USER#{}", ada.id)).await, 0, "keys, notifications, followers all gone");
     for post in &posts {
         call(&stack, "GET", &format!("/posts/{post}"), None, None, &[]).await.assert_error(404, "not_found");
     }
@@ -144,7 +157,9 @@ async fn renames_plans_and_deletions_cascade() {
 
 #[tokio::test]
 async fn an_expiring_unread_notification_lowers_the_unread_count() {
-    let stack = TestStack::start().await;
+    let Some(stack) = TestStack::requiring(Guarantee::TtlSweep, "an_expiring_unread_notification_lowers_the_unread_count").await else {
+        return;
+    };
     let ada = sign_up(&stack, "Ada", &email("ada")).await;
     let bob = sign_up(&stack, "Bob", &email("bob")).await;
     call(&stack, "PUT", &format!("/users/{}/follow", ada.id), Some(&bob.key), None, &[]).await;
