@@ -96,20 +96,7 @@ async fn run(mut options: Options) -> Result<(), String> {
         return report_only(&mut options);
     }
     let started = Instant::now();
-    let mut names: Vec<String> = functions::HTTP_FUNCTIONS
-        .iter()
-        .map(|f| f.binary.to_string())
-        .collect();
-    names.extend(
-        functions::AUTHORIZER_FUNCTIONS
-            .iter()
-            .map(|f| f.binary.to_string()),
-    );
-    names.extend(
-        functions::STREAM_FUNCTIONS
-            .iter()
-            .map(|f| f.binary.to_string()),
-    );
+    let mut names: Vec<String> = functions::FUNCTIONS.iter().map(|f| f.name.to_string()).collect();
     names.sort();
     if let Some(only) = &options.only {
         names.retain(|n| only.contains(n));
@@ -274,11 +261,24 @@ fn report_only(options: &mut Options) -> Result<(), String> {
     publish(&rows, &json["meta"], options.write)
 }
 
+/// The binary a function runs: Quire's one binary for the registry's
+/// functions (its `_HANDLER` picks the function), else the experiment's own.
+fn binary_name(function: &str) -> &str {
+    if functions::registry::find(function).is_some() {
+        QUIRE_BINARY
+    } else {
+        function
+    }
+}
+
+/// functions/Cargo.toml's `[[bin]]`.
+const QUIRE_BINARY: &str = "quire";
+
 fn zip_size(function: &str) -> Option<u64> {
     std::fs::metadata(
         target_dir()
             .join("lambda")
-            .join(function)
+            .join(binary_name(function))
             .join("bootstrap.zip"),
     )
     .ok()
@@ -327,7 +327,7 @@ struct Bench {
 
 impl Bench {
     fn binary(&self, name: &str) -> PathBuf {
-        self.bins.join(name)
+        self.bins.join(binary_name(name))
     }
 
     /// Lambda's environment for a provided.al2023 function with JSON logs
@@ -356,7 +356,7 @@ impl Bench {
             ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
             ("AWS_LAMBDA_LOG_LEVEL", "INFO"),
             ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
-            ("_HANDLER", "bootstrap"),
+            ("_HANDLER", name),
             ("LAMBDA_TASK_ROOT", "/var/task"),
             ("LAMBDA_RUNTIME_DIR", "/var/runtime"),
             ("AWS_REGION", "eu-west-1"),

@@ -197,12 +197,12 @@ mod tests {
     }
 
     /// The reply the Lambda runtime would send API Gateway for this event.
-    async fn invoke(binary: &str, json: &str) -> Value {
-        let function = crate::HTTP_FUNCTIONS.iter().find(|f| f.binary == binary).unwrap();
+    async fn invoke(name: &str, json: &str) -> Value {
+        let handler = crate::registry::find(name).and_then(crate::Function::http).unwrap();
         // Never called: validation refuses these requests first.
         let table = shared::Table::for_endpoint("http://127.0.0.1:9", "quire", shared::Cursors::new(&[7; 32]).unwrap());
         let service = lambda_http::service_fn(move |request| {
-            let response = (function.handler)(table.clone(), request);
+            let response = handler(table.clone(), request);
             async move { Ok::<_, std::convert::Infallible>(response.await) }
         });
         let payload = serde_json::from_str(json).unwrap();

@@ -10,7 +10,7 @@ use aws_lambda_events::apigw::{
 use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, State};
 use base64::Engine as _;
-use functions::{AuthorizerFunction, AuthorizerHandler, HttpFunction, HttpHandler};
+use functions::{AuthorizerHandler, Function as Registered, HttpHandler};
 use http::{HeaderMap, HeaderValue, Request, Response};
 use shared::{Error, Table};
 use std::collections::HashMap;
@@ -37,7 +37,8 @@ enum Segment {
 pub struct Route {
     /// `GET /users/{userId}`, as API Gateway names it in `routeKey`.
     pub route_key: String,
-    pub binary: &'static str,
+    /// The registry entry that serves it.
+    pub function: &'static str,
     method: String,
     segments: Vec<Segment>,
     handler: HttpHandler,
@@ -70,8 +71,7 @@ impl Gateway {
     /// function has no handler is an error: the stack must not start half-built.
     pub fn new(
         template: &Template,
-        functions: &[HttpFunction],
-        authorizer_functions: &[AuthorizerFunction],
+        registry: &[Registered],
         table: Table,
     ) -> Result<Self, String> {
         let mut authorizers = HashMap::new();
@@ -79,29 +79,29 @@ impl Gateway {
             let function = template.functions.iter().find(|f| f.logical_id == spec.function).ok_or_else(|| {
                 format!("authorizer {} names function {}, which is not in the template", spec.name, spec.function)
             })?;
-            let handler = authorizer_functions.iter().find(|a| a.binary == function.binary).ok_or_else(|| {
+            let handler = registry.iter().filter(|r| r.name == function.handler).find_map(Registered::authorizer).ok_or_else(|| {
                 format!(
-                    "authorizer {} runs {} (binary {:?}), but functions::AUTHORIZER_FUNCTIONS has no handler for it",
-                    spec.name, function.logical_id, function.binary
+                    "authorizer {} runs {} (Handler {:?}), but functions::FUNCTIONS has no authorizer of that name",
+                    spec.name, function.logical_id, function.handler
                 )
             })?;
-            let authorizer = Authorizer { identity_headers: spec.identity_headers.clone(), handler: handler.handler };
+            let authorizer = Authorizer { identity_headers: spec.identity_headers.clone(), handler };
             authorizers.insert(spec.name.clone(), authorizer);
         }
         let mut routes = Vec::new();
         for (spec, function) in template.routes() {
-            let handler = functions.iter().find(|f| f.binary == function.binary).ok_or_else(|| {
+            let (name, handler) = registry.iter().filter(|r| r.name == function.handler).find_map(|r| Some((r.name, r.http()?))).ok_or_else(|| {
                 format!(
-                    "template.yaml routes {} {} to {} (binary {:?}), but functions::HTTP_FUNCTIONS has no handler for that binary",
-                    spec.method, spec.path, function.logical_id, function.binary
+                    "template.yaml routes {} {} to {} (Handler {:?}), but functions::FUNCTIONS has no HTTP function of that name",
+                    spec.method, spec.path, function.logical_id, function.handler
                 )
             })?;
             routes.push(Route {
                 route_key: format!("{} {}", spec.method, spec.path),
-                binary: handler.binary,
+                function: name,
                 method: spec.method.clone(),
                 segments: parse_path(&spec.path)?,
-                handler: handler.handler,
+                handler,
                 authorizer: spec.authorizer.as_ref().map(|name| authorizers[name].clone()),
             });
         }
@@ -462,9 +462,10 @@ mod tests {
         let table: TableDefinition = serde_yaml::from_str("{AttributeDefinitions: [], KeySchema: []}").unwrap();
         let functions = routes
             .iter()
-            .map(|(method, path, binary)| Function {
-                logical_id: format!("{binary}Function"),
-                binary: binary.to_string(),
+            .map(|(method, path, name)| Function {
+                logical_id: format!("{name}Function"),
+                handler: name.to_string(),
+                metadata: serde_yaml::Value::Null,
                 routes: vec![RouteSpec { method: method.to_string(), path: path.to_string(), authorizer: None }],
                 iam_statements: Vec::new(),
                 other_policies: Vec::new(),
@@ -472,20 +473,21 @@ mod tests {
                 timeout_seconds: 10,
             })
             .collect();
-        let handlers: Vec<HttpFunction> = routes
+        let any_handler = functions::FUNCTIONS.iter().find_map(Registered::http).unwrap();
+        let handlers: Vec<Registered> = routes
             .iter()
-            .map(|(_, _, binary)| HttpFunction { binary, handler: functions::HTTP_FUNCTIONS[0].handler, iam_actions: &[] })
+            .map(|(_, _, name)| Registered { name, kind: functions::Kind::Http(any_handler), iam_actions: &[], reads_body: false })
             .collect();
         let cursors = shared::Cursors::new(&[0u8; 32]).unwrap();
         let template = Template { table, functions, authorizers: Vec::new() };
-        Gateway::new(&template, &handlers, &[], Table::for_endpoint("http://127.0.0.1:9", "t", cursors)).unwrap()
+        Gateway::new(&template, &handlers, Table::for_endpoint("http://127.0.0.1:9", "t", cursors)).unwrap()
     }
 
     fn found(g: &Gateway, method: &str, path: &str) -> Option<(&'static str, Vec<(String, String)>)> {
         g.find(method, path).map(|(r, p)| {
             let mut p: Vec<_> = p.into_iter().collect();
             p.sort();
-            (r.binary, p)
+            (r.function, p)
         })
     }
 
@@ -578,7 +580,8 @@ mod tests {
         let table: TableDefinition = serde_yaml::from_str("{AttributeDefinitions: [], KeySchema: []}").unwrap();
         let functions = vec![Function {
             logical_id: "OrphanFunction".into(),
-            binary: "orphan".into(),
+            handler: "orphan".into(),
+            metadata: serde_yaml::Value::Null,
             routes: vec![RouteSpec { method: "GET".into(), path: "/orphan".into(), authorizer: None }],
             iam_statements: Vec::new(),
             other_policies: Vec::new(),
@@ -588,7 +591,7 @@ mod tests {
         let cursors = shared::Cursors::new(&[0u8; 32]).unwrap();
         let table_handle = Table::for_endpoint("http://127.0.0.1:9", "t", cursors);
         let template = Template { table, functions, authorizers: Vec::new() };
-        let err = Gateway::new(&template, functions::HTTP_FUNCTIONS, &[], table_handle).err().unwrap();
+        let err = Gateway::new(&template, functions::FUNCTIONS, table_handle).err().unwrap();
         assert!(err.contains("GET /orphan") && err.contains("OrphanFunction") && err.contains("orphan"), "{err}");
     }
 }

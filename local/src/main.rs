@@ -89,7 +89,7 @@ fn stream_of(stack: &LocalStack) -> Option<PathBuf> {
 }
 
 fn stack_routes(stack: &LocalStack) -> Vec<String> {
-    stack.template().routes().map(|(r, f)| format!("{} {} -> {}", r.method, r.path, f.binary)).collect()
+    stack.template().routes().map(|(r, f)| format!("{} {} -> {}", r.method, r.path, f.handler)).collect()
 }
 
 async fn wait_for_signal() {

@@ -94,7 +94,7 @@ impl LocalStack {
             (Some(engine), Some(every)) => Some(spawn_sweeper(engine.database().clone(), every)),
             _ => None,
         };
-        let gateway = Arc::new(Gateway::new(&template, functions::HTTP_FUNCTIONS, functions::AUTHORIZER_FUNCTIONS, table.clone())?);
+        let gateway = Arc::new(Gateway::new(&template, functions::FUNCTIONS, table.clone())?);
 
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
             .await
@@ -228,14 +228,14 @@ async fn start_stream(template: &Template, table: &Table, endpoint: &str, files:
     let Some((function, settings)) = template.functions.iter().find_map(|f| f.stream.clone().map(|s| (f, s))) else {
         return Ok(None);
     };
-    let handler = functions::STREAM_FUNCTIONS.iter().find(|s| s.binary == function.binary).ok_or_else(|| {
-        format!("{} (binary {:?}) reads the stream, but functions::STREAM_FUNCTIONS has no handler for it", function.logical_id, function.binary)
+    let handler = functions::FUNCTIONS.iter().filter(|f| f.name == function.handler).find_map(functions::Function::stream).ok_or_else(|| {
+        format!("{} (Handler {:?}) reads the stream, but functions::FUNCTIONS has no stream function of that name", function.logical_id, function.handler)
     })?;
     let described = table.client().describe_table().table_name(table.name()).send().await.map_err(|e| e.to_string())?;
     let Some(stream_arn) = described.table.and_then(|t| t.latest_stream_arn) else {
         return Err("the table has no stream".into());
     };
-    Mapping::start(streams_client(endpoint), table.clone(), stream_arn, handler.handler, settings, files).map(Some)
+    Mapping::start(streams_client(endpoint), table.clone(), stream_arn, handler, settings, files).map(Some)
 }
 
 fn streams_client(endpoint: &str) -> aws_sdk_dynamodbstreams::Client {

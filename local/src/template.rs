@@ -1,5 +1,5 @@
 //! Reads template.yaml at run time: the table's definition and the HTTP
-//! routes with the function (binary) behind each. There is no second copy of
+//! routes with the function (handler) behind each. There is no second copy of
 //! either anywhere: tests and the local stack build everything from here.
 
 use aws_sdk_dynamodb::types::{
@@ -39,8 +39,12 @@ pub struct AuthorizerSpec {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Function {
     pub logical_id: String,
-    /// `Metadata.BuildProperties.Binary`: the cargo binary cargo-lambda builds.
-    pub binary: String,
+    /// `Handler` (its own, else `Globals.Function`'s): the entry of
+    /// `functions::registry` the one binary runs for it.
+    pub handler: String,
+    /// `Metadata`, as written: equal for every function, so SAM builds one
+    /// binary for all of them (a test checks).
+    pub metadata: Value,
     pub routes: Vec<RouteSpec>,
     /// Its inline policy statements.
     pub iam_statements: Vec<PolicyStatement>,
@@ -225,7 +229,7 @@ impl Template {
         Ok(Self { table, functions, authorizers })
     }
 
-    /// Every HTTP route with the binary serving it.
+    /// Every HTTP route with the function serving it.
     pub fn routes(&self) -> impl Iterator<Item = (&RouteSpec, &Function)> {
         self.functions.iter().flat_map(|f| f.routes.iter().map(move |r| (r, f)))
     }
@@ -335,13 +339,13 @@ fn parse_function(id: &str, resource: &Value, doc: &Value, default_authorizer: O
         .flatten()
         .find_map(|p| p.get("Timeout").and_then(Value::as_u64))
         .unwrap_or(3);
-    let binary = resource
-        .get("Metadata")
-        .and_then(|m| m.get("BuildProperties"))
-        .and_then(|b| b.get("Binary"))
-        .and_then(Value::as_str)
-        .ok_or_else(|| format!("function {id} has no Metadata.BuildProperties.Binary"))?
+    let handler = [resource.get("Properties"), doc.get("Globals").and_then(|g| g.get("Function"))]
+        .into_iter()
+        .flatten()
+        .find_map(|p| p.get("Handler").and_then(Value::as_str))
+        .ok_or_else(|| format!("function {id} has no Handler"))?
         .to_string();
+    let metadata = resource.get("Metadata").cloned().unwrap_or(Value::Null);
     let mut routes = Vec::new();
     let mut stream = None;
     let events = resource.get("Properties").and_then(|p| p.get("Events")).and_then(Value::as_mapping);
@@ -367,7 +371,7 @@ fn parse_function(id: &str, resource: &Value, doc: &Value, default_authorizer: O
         routes.push(RouteSpec { method: method.to_ascii_uppercase(), path: path.to_string(), authorizer });
     }
     let (iam_statements, other_policies) = policies(resource);
-    Ok(Function { logical_id: id.to_string(), binary, routes, iam_statements, other_policies, stream, timeout_seconds })
+    Ok(Function { logical_id: id.to_string(), handler, metadata, routes, iam_statements, other_policies, stream, timeout_seconds })
 }
 
 impl TableDefinition {
@@ -452,7 +456,7 @@ mod tests {
         assert_eq!(indexes, ["GSI1", "GSI2"]);
         assert_eq!(template.table.time_to_live_specification.as_ref().unwrap().attribute_name, shared::keys::EXPIRES_AT);
         assert_eq!(template.table.stream_specification.as_ref().unwrap().stream_view_type, "NEW_AND_OLD_IMAGES");
-        assert!(template.routes().any(|(r, f)| r.method == "GET" && r.path == "/health" && f.binary == "health" && r.authorizer.is_none()));
+        assert!(template.routes().any(|(r, f)| r.method == "GET" && r.path == "/health" && f.handler == "health" && r.authorizer.is_none()));
         let me = template.routes().find(|(r, _)| r.method == "GET" && r.path == "/me").unwrap().0;
         assert_eq!(me.authorizer.as_deref(), Some("ApiKeyAuthorizer"), "routes are authenticated by default");
         assert_eq!(template.authorizers.len(), 1);
@@ -467,7 +471,7 @@ mod tests {
     #[test]
     fn template_errors_are_clear() {
         assert!(Template::parse("Resources: {}").unwrap_err().contains("no AWS::DynamoDB::Table"));
-        let no_binary = "Resources:\n  T: {Type: AWS::DynamoDB::Table, Properties: {AttributeDefinitions: [], KeySchema: []}}\n  F:\n    Type: AWS::Serverless::Function\n    Properties: {}\n";
-        assert!(Template::parse(no_binary).unwrap_err().contains("Binary"));
+        let no_handler = "Resources:\n  T: {Type: AWS::DynamoDB::Table, Properties: {AttributeDefinitions: [], KeySchema: []}}\n  F:\n    Type: AWS::Serverless::Function\n    Properties: {}\n";
+        assert!(Template::parse(no_handler).unwrap_err().contains("has no Handler"));
     }
 }

@@ -66,7 +66,7 @@ fn every_operation_documents_its_errors_and_the_template_auth() {
     for (route, function) in template.routes() {
         let name = format!("{} {}", route.method, route.path);
         let operation = &operations[&(route.method.clone(), route.path.clone())];
-        assert_eq!(operation["operationId"], camel_case(&function.binary), "{name}: operationId names the function's binary");
+        assert_eq!(operation["operationId"], camel_case(&function.handler), "{name}: operationId names the function's binary");
         let responses = operation["responses"].as_object().unwrap_or_else(|| panic!("{name} has no responses"));
         assert!(responses.keys().any(|s| s.starts_with('4')), "{name} documents no client error");
         assert!(responses.contains_key("500"), "{name} documents no 500");

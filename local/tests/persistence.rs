@@ -90,7 +90,7 @@ fn a_template_route_without_a_handler_stops_the_command_with_a_clear_message() {
     let dir = temp_dir("orphan");
     let template = std::fs::read_to_string(local::template::default_path()).unwrap();
     let orphan = format!(
-        "{template}\n  OrphanFunction:\n    Type: AWS::Serverless::Function\n    Metadata:\n      BuildProperties:\n        Binary: orphan\n    Properties:\n      Events:\n        Orphan:\n          Type: HttpApi\n          Properties: {{Method: GET, Path: /orphan}}\n"
+        "{template}\n  OrphanFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: orphan\n      Events:\n        Orphan:\n          Type: HttpApi\n          Properties: {{Method: GET, Path: /orphan}}\n"
     )
     // Insert the resource inside Resources, before Outputs.
     .replacen("\nOutputs:", "\n__OUTPUTS__", 1);
@@ -106,6 +106,6 @@ fn a_template_route_without_a_handler_stops_the_command_with_a_clear_message() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
-    assert!(stderr.contains("GET /orphan") && stderr.contains("OrphanFunction"), "{stderr}");
+    assert!(stderr.contains("GET /orphan") && stderr.contains("OrphanFunction") && stderr.contains("\"orphan\""), "{stderr}");
     std::fs::remove_dir_all(dir).unwrap();
 }

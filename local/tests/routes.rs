@@ -1,6 +1,6 @@
-//! template.yaml and the `functions` crate agree: every route has a handler
-//! and every handler a route, every function has its binary and a sample
-//! event, and every function's IAM policy allows exactly the DynamoDB
+//! template.yaml and the `functions` crate agree: every function's Handler
+//! is in the registry and every registry entry deployed, all share one build,
+//! every function has a sample event, and every function's IAM policy allows exactly the DynamoDB
 //! actions it declares, on the table and its indexes only, with no wildcard.
 
 use functions::authorizer::AuthorizerRequest;
@@ -16,41 +16,56 @@ fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
 }
 
+/// The registry's names of one kind.
+fn registered(kind: fn(&functions::Function) -> bool) -> BTreeSet<&'static str> {
+    functions::FUNCTIONS.iter().filter(|f| kind(f)).map(|f| f.name).collect()
+}
+
 #[test]
-fn every_template_route_has_a_handler_and_every_handler_a_route() {
+fn every_template_handler_is_registered_and_every_registered_function_deployed() {
     let template = template();
-    let routed: BTreeSet<&str> = template.functions.iter().filter(|f| !f.routes.is_empty()).map(|f| f.binary.as_str()).collect();
-    let handlers: BTreeSet<&str> = functions::HTTP_FUNCTIONS.iter().map(|f| f.binary).collect();
-    assert_eq!(routed, handlers, "template.yaml route functions vs functions::HTTP_FUNCTIONS");
+    let routed: BTreeSet<&str> = template.functions.iter().filter(|f| !f.routes.is_empty()).map(|f| f.handler.as_str()).collect();
+    assert_eq!(routed, registered(|f| f.http().is_some()), "template.yaml route functions' Handlers vs the registry's HTTP functions");
 
     let authorizer_functions: BTreeSet<&str> = template
         .authorizers
         .iter()
-        .map(|a| template.functions.iter().find(|f| f.logical_id == a.function).unwrap().binary.as_str())
+        .map(|a| template.functions.iter().find(|f| f.logical_id == a.function).unwrap().handler.as_str())
         .collect();
-    let authorizer_handlers: BTreeSet<&str> = functions::AUTHORIZER_FUNCTIONS.iter().map(|f| f.binary).collect();
-    assert_eq!(authorizer_functions, authorizer_handlers);
+    assert_eq!(authorizer_functions, registered(|f| f.authorizer().is_some()));
 
-    let stream_functions: BTreeSet<&str> = template.functions.iter().filter(|f| f.stream.is_some()).map(|f| f.binary.as_str()).collect();
-    let stream_handlers: BTreeSet<&str> = functions::STREAM_FUNCTIONS.iter().map(|f| f.binary).collect();
-    assert_eq!(stream_functions, stream_handlers);
+    let stream_functions: BTreeSet<&str> = template.functions.iter().filter(|f| f.stream.is_some()).map(|f| f.handler.as_str()).collect();
+    assert_eq!(stream_functions, registered(|f| f.stream().is_some()));
 
-    let every_function: BTreeSet<&str> = template.functions.iter().map(|f| f.binary.as_str()).collect();
-    let every_handler: BTreeSet<&str> = handlers.union(&authorizer_handlers).chain(stream_handlers.iter()).copied().collect();
-    assert_eq!(every_function, every_handler, "no function in the template without a handler, and none left out");
+    let handlers: Vec<&str> = template.functions.iter().map(|f| f.handler.as_str()).collect();
+    let every_handler: BTreeSet<&str> = handlers.iter().copied().collect();
+    assert_eq!(handlers.len(), every_handler.len(), "two functions share a Handler: {handlers:?}");
+    assert_eq!(every_handler, registered(|_| true), "no function in the template without a registry entry, and none left out");
 }
 
+/// SAM builds functions once when runtime, CodeUri, architecture, package
+/// type and the whole Metadata are equal: every function must share them,
+/// and Metadata must build the one binary.
 #[test]
-fn every_function_has_a_binary_for_cargo_lambda() {
-    let binaries = functions::HTTP_FUNCTIONS
-        .iter()
-        .map(|f| f.binary)
-        .chain(functions::AUTHORIZER_FUNCTIONS.iter().map(|f| f.binary))
-        .chain(functions::STREAM_FUNCTIONS.iter().map(|f| f.binary));
-    for binary in binaries {
-        let file = repo("functions/src/bin").join(format!("{binary}.rs"));
-        assert!(file.exists(), "{binary} is registered but {} is missing", file.display());
+fn every_function_shares_one_build_definition() {
+    let template = template();
+    let first = &template.functions[0].metadata;
+    assert_eq!(first["BuildMethod"].as_str(), Some("rust-cargolambda"));
+    assert_eq!(first["BuildProperties"]["Binary"].as_str(), Some("quire"), "the binary of functions/src/main.rs");
+    for function in &template.functions {
+        assert_eq!(&function.metadata, first, "{}'s Metadata differs, so SAM would build it separately", function.logical_id);
     }
+    let text = std::fs::read_to_string(default_path()).unwrap();
+    let doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    for key in ["Runtime", "CodeUri", "Architectures", "PackageType"] {
+        for (id, resource) in doc["Resources"].as_mapping().unwrap() {
+            if resource["Type"].as_str() == Some("AWS::Serverless::Function") {
+                assert!(resource["Properties"].get(key).is_none(), "{id:?} sets its own {key}: keep it in Globals so one build serves all");
+            }
+        }
+    }
+    let manifest = std::fs::read_to_string(repo("functions/Cargo.toml")).unwrap();
+    assert!(manifest.contains("name = \"quire\""), "functions/Cargo.toml builds the binary `quire`");
 }
 
 #[test]
@@ -64,32 +79,23 @@ fn routes_are_unique() {
 
 #[test]
 fn every_function_has_a_sample_event_that_decodes() {
-    for function in functions::HTTP_FUNCTIONS {
-        let file = repo("events").join(format!("{}.json", function.binary));
-        let text = std::fs::read_to_string(&file).unwrap_or_else(|_| panic!("{} has no sample event {}", function.binary, file.display()));
-        functions::event::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-    }
-    for function in functions::AUTHORIZER_FUNCTIONS {
-        let file = repo("events").join(format!("{}.json", function.binary));
-        let text = std::fs::read_to_string(&file).unwrap_or_else(|_| panic!("{} has no sample event", function.binary));
-        serde_json::from_str::<AuthorizerRequest>(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-    }
-    for function in functions::STREAM_FUNCTIONS {
-        let file = repo("events").join(format!("{}.json", function.binary));
-        let text = std::fs::read_to_string(&file).unwrap_or_else(|_| panic!("{} has no sample event", function.binary));
-        let event: lambda_http::aws_lambda_events::dynamodb::Event = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-        assert!(!event.records.is_empty());
+    for function in functions::FUNCTIONS {
+        let file = repo("events").join(format!("{}.json", function.name));
+        let text = std::fs::read_to_string(&file).unwrap_or_else(|_| panic!("{} has no sample event {}", function.name, file.display()));
+        match function.kind {
+            functions::Kind::Http(_) => drop(functions::event::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()))),
+            functions::Kind::Authorizer(_) => drop(serde_json::from_str::<AuthorizerRequest>(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()))),
+            functions::Kind::Stream(_) => {
+                let event: lambda_http::aws_lambda_events::dynamodb::Event = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+                assert!(!event.records.is_empty());
+            }
+        }
     }
 }
 
-/// Every function's declared DynamoDB actions, by binary.
+/// Every function's declared DynamoDB actions, by name.
 fn declared_actions() -> Vec<(&'static str, &'static [&'static str])> {
-    functions::HTTP_FUNCTIONS
-        .iter()
-        .map(|f| (f.binary, f.iam_actions))
-        .chain(functions::AUTHORIZER_FUNCTIONS.iter().map(|f| (f.binary, f.iam_actions)))
-        .chain(functions::STREAM_FUNCTIONS.iter().map(|f| (f.binary, f.iam_actions)))
-        .collect()
+    functions::FUNCTIONS.iter().map(|f| (f.name, f.iam_actions)).collect()
 }
 
 /// What is wrong with the template's IAM policies: a wildcard action, an
@@ -129,12 +135,12 @@ fn iam_violations(template: &Template) -> Vec<String> {
             }
         }
         let in_code: BTreeSet<&str> =
-            declared.iter().find(|(binary, _)| *binary == function.binary).map(|(_, actions)| actions.iter().copied().collect()).unwrap_or_default();
+            declared.iter().find(|(name, _)| *name == function.handler).map(|(_, actions)| actions.iter().copied().collect()).unwrap_or_default();
         for action in granted.difference(&in_code) {
-            violations.push(format!("{id} ({}): granted {action}, which it does not declare", function.binary));
+            violations.push(format!("{id} ({}): granted {action}, which it does not declare", function.handler));
         }
         for action in in_code.difference(&granted) {
-            violations.push(format!("{id} ({}): declares {action}, which the template does not grant", function.binary));
+            violations.push(format!("{id} ({}): declares {action}, which the template does not grant", function.handler));
         }
     }
     violations
@@ -167,19 +173,3 @@ fn the_iam_check_catches_wildcards_stray_resources_and_undeclared_grants() {
     }
 }
 
-#[test]
-fn the_cargo_lambda_watch_router_matches_the_template() {
-    let manifest: toml::Table = std::fs::read_to_string(repo("Cargo.toml")).unwrap().parse().unwrap();
-    let router = manifest["workspace"]["metadata"]["lambda"]["watch"]["router"].as_table().expect("a watch router");
-    let mut in_router = BTreeSet::new();
-    for (path, entries) in router {
-        for entry in entries.as_array().expect("a list of {method, function}") {
-            let method = entry["method"].as_str().unwrap().to_string();
-            let function = entry["function"].as_str().unwrap().to_string();
-            in_router.insert((method, path.clone(), function));
-        }
-    }
-    let in_template: BTreeSet<(String, String, String)> =
-        template().routes().map(|(r, f)| (r.method.clone(), r.path.clone(), f.binary.clone())).collect();
-    assert_eq!(in_router, in_template, "[workspace.metadata.lambda.watch.router] vs template.yaml");
-}

@@ -66,8 +66,8 @@ fn every_function_outlasts_the_sdk_operation_timeout() {
             shared::table::OPERATION_TIMEOUT
         );
     }
-    let processor = template.functions.iter().find(|f| f.binary == "stream-processor").unwrap();
+    let processor = template.functions.iter().find(|f| f.handler == "stream-processor").unwrap();
     assert_eq!(processor.timeout_seconds, 300, "its own Timeout wins over Globals");
-    let get_post = template.functions.iter().find(|f| f.binary == "get-post").unwrap();
+    let get_post = template.functions.iter().find(|f| f.handler == "get-post").unwrap();
     assert_eq!(get_post.timeout_seconds, 10, "Globals.Function.Timeout");
 }
