@@ -31,10 +31,7 @@ use tokio::process::{Child, Command};
 const BASELINE: &str = "hello";
 /// Experiments (bench/lambdas): binary and the sample it is given. Measured
 /// like the functions, left out of the targets.
-const EXPERIMENTS: &[(&str, &str)] = &[
-    ("hello-current-thread", "health"),
-    ("get-post-preconnect", "get-post"),
-];
+const EXPERIMENTS: &[(&str, &str)] = &[("hello-current-thread", "health"), ("get-post-preconnect", "get-post")];
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// Dummy secret for the cursor signer (32+ characters, as in production).
 const CURSOR_KEY: &str = "bench-cursor-signing-key-0123456789abcdef";
@@ -54,12 +51,7 @@ struct Options {
 
 fn options() -> Options {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let value = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
+    let value = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     Options {
         cold: value("--cold").and_then(|v| v.parse().ok()).unwrap_or(20),
         warm: value("--warm").and_then(|v| v.parse().ok()).unwrap_or(2000),
@@ -73,10 +65,7 @@ fn options() -> Options {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("bench/ is in the workspace")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("bench/ is in the workspace").to_path_buf()
 }
 
 fn target_dir() -> PathBuf {
@@ -102,21 +91,13 @@ async fn run(mut options: Options) -> Result<(), String> {
         names.retain(|n| only.contains(n));
     }
     for (experiment, base) in EXPERIMENTS {
-        if options
-            .only
-            .as_ref()
-            .is_none_or(|only| only.iter().any(|n| n == experiment || n == base))
-        {
+        if options.only.as_ref().is_none_or(|only| only.iter().any(|n| n == experiment || n == base)) {
             names.push(experiment.to_string());
         }
     }
     names.insert(0, BASELINE.to_string());
 
-    let build_time = if options.build {
-        Some(build(&options.profile)?)
-    } else {
-        None
-    };
+    let build_time = if options.build { Some(build(&options.profile)?) } else { None };
 
     let stack = local::LocalStack::start(local::Options {
         template: local::template::default_path(),
@@ -134,72 +115,36 @@ async fn run(mut options: Options) -> Result<(), String> {
         .client()
         .update_table()
         .table_name("quire")
-        .stream_specification(
-            aws_sdk_dynamodb::types::StreamSpecification::builder()
-                .stream_enabled(false)
-                .build()
-                .map_err(|e| e.to_string())?,
-        )
+        .stream_specification(aws_sdk_dynamodb::types::StreamSpecification::builder().stream_enabled(false).build().map_err(|e| e.to_string())?)
         .send()
         .await
     {
-        eprintln!(
-            "warning: the stream stays on: {}",
-            aws_sdk_dynamodb::error::DisplayErrorContext(e)
-        );
+        eprintln!("warning: the stream stays on: {}", aws_sdk_dynamodb::error::DisplayErrorContext(e));
     }
     eprintln!("seeding…");
     let table = stack.table().clone();
     let seed = scenario::seed(&table).await?;
-    let certificate = if options.tls {
-        Some(tls::certificate(&target_dir().join("bench-tls"))?)
-    } else {
-        None
-    };
+    let certificate = if options.tls { Some(tls::certificate(&target_dir().join("bench-tls"))?) } else { None };
     let extra_ca = certificate.as_ref().map(|c| c.ca.clone());
-    let proxy = Proxy::start(stack.endpoint(), certificate.map(|c| c.acceptor))
-        .await
-        .map_err(|e| e.to_string())?;
+    let proxy = Proxy::start(stack.endpoint(), certificate.map(|c| c.acceptor)).await.map_err(|e| e.to_string())?;
     let api = RuntimeApi::start().await.map_err(|e| e.to_string())?;
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap_or_default();
     let documented = report::documented_calls(&readme);
-    let bench = Bench {
-        api,
-        proxy,
-        table,
-        seed,
-        extra_ca,
-        bins: target_dir().join(&options.profile),
-        logs: target_dir().join("bench-logs"),
-    };
+    let bench = Bench { api, proxy, table, seed, extra_ca, bins: target_dir().join(&options.profile), logs: target_dir().join("bench-logs") };
     std::fs::create_dir_all(&bench.logs).map_err(|e| e.to_string())?;
 
     let mut rows = Vec::new();
     for name in &names {
         eprintln!("{name}…");
-        let experiment = EXPERIMENTS
-            .iter()
-            .find(|(e, _)| e == name)
-            .map(|(_, base)| base.to_string());
-        let sample = if name == BASELINE {
-            "health".to_string()
-        } else {
-            experiment.clone().unwrap_or_else(|| name.clone())
-        };
-        let text = std::fs::read_to_string(root().join("events").join(format!("{sample}.json")))
-            .map_err(|e| format!("events/{sample}.json: {e}"))?;
+        let experiment = EXPERIMENTS.iter().find(|(e, _)| e == name).map(|(_, base)| base.to_string());
+        let sample = if name == BASELINE { "health".to_string() } else { experiment.clone().unwrap_or_else(|| name.clone()) };
+        let text = std::fs::read_to_string(root().join("events").join(format!("{sample}.json"))).map_err(|e| format!("events/{sample}.json: {e}"))?;
         let mut row = match bench.measure(name, &sample, &text, &options).await {
             Ok(row) => row,
-            Err(e) => Row {
-                function: name.clone(),
-                error: Some(e),
-                ..Row::default()
-            },
+            Err(e) => Row { function: name.clone(), error: Some(e), ..Row::default() },
         };
         row.experiment = experiment.is_some();
-        let route = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|e| e["routeKey"].as_str().map(str::to_string));
+        let route = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|e| e["routeKey"].as_str().map(str::to_string));
         row.documented_calls = match name.as_str() {
             "authorizer" => documented.get("authorizer").cloned(),
             BASELINE => None,
@@ -225,19 +170,12 @@ async fn run(mut options: Options) -> Result<(), String> {
 
 /// Prints the tables and, with `write`, writes the result files.
 fn publish(rows: &[Row], meta: &serde_json::Value, write: bool) -> Result<(), String> {
-    let latest = format!(
-        "{}\n{}",
-        report::markdown_table(rows),
-        report::targets(rows, &rows[0])
-    );
+    let latest = format!("{}\n{}", report::markdown_table(rows), report::targets(rows, &rows[0]));
     println!("{latest}");
     if write {
         let json = serde_json::json!({"meta": meta, "functions": rows});
         let results = root().join("bench/results");
-        report::write(
-            &results.join("latest.json"),
-            &serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?,
-        )?;
+        report::write(&results.join("latest.json"), &serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?)?;
         report::write(&results.join("latest.md"), &latest)?;
         report::write(&root().join("BENCHMARKS.md"), &benchmarks_md(meta, &latest))?;
         eprintln!("wrote bench/results/latest.md, bench/results/latest.json, BENCHMARKS.md");
@@ -249,12 +187,9 @@ fn publish(rows: &[Row], meta: &serde_json::Value, write: bool) -> Result<(), St
 /// build is slow); this puts their sizes into the last results.
 fn report_only(options: &mut Options) -> Result<(), String> {
     let path = root().join("bench/results/latest.json");
-    let json: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?,
-    )
-    .map_err(|e| e.to_string())?;
-    let mut rows: Vec<Row> =
-        serde_json::from_value(json["functions"].clone()).map_err(|e| e.to_string())?;
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?).map_err(|e| e.to_string())?;
+    let mut rows: Vec<Row> = serde_json::from_value(json["functions"].clone()).map_err(|e| e.to_string())?;
     for row in &mut rows {
         row.zip_arm64_bytes = zip_size(&row.function).or(row.zip_arm64_bytes);
     }
@@ -264,47 +199,26 @@ fn report_only(options: &mut Options) -> Result<(), String> {
 /// The binary a function runs: Quire's one binary for the registry's
 /// functions (its `_HANDLER` picks the function), else the experiment's own.
 fn binary_name(function: &str) -> &str {
-    if functions::registry::find(function).is_some() {
-        QUIRE_BINARY
-    } else {
-        function
-    }
+    if functions::registry::find(function).is_some() { QUIRE_BINARY } else { function }
 }
 
 /// functions/Cargo.toml's `[[bin]]`.
 const QUIRE_BINARY: &str = "quire";
 
 fn zip_size(function: &str) -> Option<u64> {
-    std::fs::metadata(
-        target_dir()
-            .join("lambda")
-            .join(binary_name(function))
-            .join("bootstrap.zip"),
-    )
-    .ok()
-    .map(|m| m.len())
+    std::fs::metadata(target_dir().join("lambda").join(binary_name(function)).join("bootstrap.zip")).ok().map(|m| m.len())
 }
 
 /// Builds the release binaries the bench runs (a no-op when up to date).
 fn build(profile: &str) -> Result<Duration, String> {
     let started = Instant::now();
-    let args = [
-        "build",
-        "--profile",
-        profile,
-        "-p",
-        "functions",
-        "-p",
-        "bench-lambdas",
-        "--bins",
-    ];
+    let args = ["build", "--profile", profile, "-p", "functions", "-p", "bench-lambdas", "--bins"];
     eprintln!("cargo {}", args.join(" "));
-    let status =
-        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(args)
-            .current_dir(root())
-            .status()
-            .map_err(|e| format!("cargo: {e}"))?;
+    let status = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(args)
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("cargo: {e}"))?;
     if !status.success() {
         return Err("the release build failed".into());
     }
@@ -334,25 +248,15 @@ impl Bench {
     /// (template.yaml), plus the function's own variables.
     fn environment(&self, name: &str) -> Vec<(String, String)> {
         // template.yaml: 128 MB for the routes, 256 MB for the stream processor.
-        let memory = if name == "stream-processor" {
-            "256"
-        } else {
-            "128"
-        };
+        let memory = if name == "stream-processor" { "256" } else { "128" };
         let function = format!("quire-{name}");
         [
             ("AWS_LAMBDA_RUNTIME_API", self.api.address()),
             ("AWS_LAMBDA_FUNCTION_NAME", &function),
             ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory),
             ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
-            (
-                "AWS_LAMBDA_LOG_GROUP_NAME",
-                &format!("/aws/lambda/{function}"),
-            ),
-            (
-                "AWS_LAMBDA_LOG_STREAM_NAME",
-                "2026/11/24/[$LATEST]0123456789abcdef",
-            ),
+            ("AWS_LAMBDA_LOG_GROUP_NAME", &format!("/aws/lambda/{function}")),
+            ("AWS_LAMBDA_LOG_STREAM_NAME", "2026/11/24/[$LATEST]0123456789abcdef"),
             ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
             ("AWS_LAMBDA_LOG_LEVEL", "INFO"),
             ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
@@ -362,10 +266,7 @@ impl Bench {
             ("AWS_REGION", "eu-west-1"),
             ("AWS_DEFAULT_REGION", "eu-west-1"),
             ("AWS_ACCESS_KEY_ID", "ASIABENCHBENCHBENCH0"),
-            (
-                "AWS_SECRET_ACCESS_KEY",
-                "bench/bench/bench/bench/bench/bench/bench0",
-            ),
+            ("AWS_SECRET_ACCESS_KEY", "bench/bench/bench/bench/bench/bench/bench0"),
             ("AWS_SESSION_TOKEN", "bench-session-token"),
             ("TZ", ":UTC"),
             ("LANG", "en_US.UTF-8"),
@@ -376,41 +277,20 @@ impl Bench {
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
-        .chain(
-            self.extra_ca.iter().map(|r| {
-                (
-                    shared::https::EXTRA_CA_FILE_ENV.to_string(),
-                    r.display().to_string(),
-                )
-            }),
-        )
+        .chain(self.extra_ca.iter().map(|r| (shared::https::EXTRA_CA_FILE_ENV.to_string(), r.display().to_string())))
         .collect()
     }
 
     /// Starts a fresh process and waits for the end of its init (its first
     /// `next`): the time from spawn to then.
     async fn spawn(&self, name: &str) -> Result<(Child, Duration), String> {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.logs.join(format!("{name}.log")))
-            .map_err(|e| e.to_string())?;
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.logs.join(format!("{name}.log"))).map_err(|e| e.to_string())?;
         let err_log = log.try_clone().map_err(|e| e.to_string())?;
-        let ready = self.api.expect_init(&format!(
-            "arn:aws:lambda:eu-west-1:123456789012:function:quire-{name}"
-        ));
+        let ready = self.api.expect_init(&format!("arn:aws:lambda:eu-west-1:123456789012:function:quire-{name}"));
         let mut command = Command::new(self.binary(name));
-        command
-            .env_clear()
-            .envs(self.environment(name))
-            .stdin(Stdio::null())
-            .stdout(log)
-            .stderr(err_log)
-            .kill_on_drop(true);
+        command.env_clear().envs(self.environment(name)).stdin(Stdio::null()).stdout(log).stderr(err_log).kill_on_drop(true);
         let spawned = Instant::now();
-        let mut child = command
-            .spawn()
-            .map_err(|e| format!("{}: {e}", self.binary(name).display()))?;
+        let mut child = command.spawn().map_err(|e| format!("{}: {e}", self.binary(name).display()))?;
         let init = tokio::select! {
             ready = ready => match ready {
                 Ok(Ok(at)) => Ok(at - spawned),
@@ -435,31 +315,15 @@ impl Bench {
         self.proxy.take();
         let outcome = self.api.invoke(event, TIMEOUT).await?;
         let calls = self.proxy.take();
-        let body = outcome
-            .result
-            .clone()
-            .map_err(|e| format!("the function failed: {e}"))?;
-        let answer: serde_json::Value =
-            serde_json::from_str(&body).map_err(|e| format!("answer is not JSON ({e}): {body}"))?;
+        let body = outcome.result.clone().map_err(|e| format!("the function failed: {e}"))?;
+        let answer: serde_json::Value = serde_json::from_str(&body).map_err(|e| format!("answer is not JSON ({e}): {body}"))?;
         scenario.after(&self.table, &self.seed, &answer).await?;
         let engine = calls.iter().map(|c| c.engine).sum();
         let (calls, requests) = calls.into_iter().map(|c| (c.operation, c.request)).unzip();
-        Ok(Invocation {
-            latency: outcome.latency(),
-            engine,
-            calls,
-            requests,
-            answer: scenario::answer_summary(sample, &answer),
-        })
+        Ok(Invocation { latency: outcome.latency(), engine, calls, requests, answer: scenario::answer_summary(sample, &answer) })
     }
 
-    async fn measure(
-        &self,
-        name: &str,
-        sample: &str,
-        text: &str,
-        options: &Options,
-    ) -> Result<Row, String> {
+    async fn measure(&self, name: &str, sample: &str, text: &str, options: &Options) -> Result<Row, String> {
         let mut scenario = Scenario::new(sample, text, &self.seed)?;
         let mut inits = Vec::new();
         let mut firsts = Vec::new();
@@ -537,9 +401,7 @@ impl Bench {
             documented_calls: None,
             answers: stats::tally(&answers),
             peak_rss_kib,
-            binary_bytes: std::fs::metadata(self.binary(name))
-                .map(|m| m.len())
-                .unwrap_or(0),
+            binary_bytes: std::fs::metadata(self.binary(name)).map(|m| m.len()).unwrap_or(0),
             zip_arm64_bytes: zip_size(name),
             experiment: false,
             error: None,
@@ -582,23 +444,13 @@ fn cpu_time(pid: u32) -> Duration {
 /// The process's peak resident set (VmHWM), in KiB.
 fn peak_rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
+    status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()).unwrap_or(0)
 }
 
 fn machine() -> serde_json::Value {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let cpu = cpuinfo
-        .lines()
-        .find_map(|l| l.strip_prefix("model name"))
-        .map(|l| l.trim_start_matches([' ', '\t', ':']).to_string());
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .unwrap_or_default()
-        .trim()
-        .to_string();
+    let cpu = cpuinfo.lines().find_map(|l| l.strip_prefix("model name")).map(|l| l.trim_start_matches([' ', '\t', ':']).to_string());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_string();
     let memory_kib: f64 = std::fs::read_to_string("/proc/meminfo")
         .unwrap_or_default()
         .lines()
@@ -607,17 +459,9 @@ fn machine() -> serde_json::Value {
         .unwrap_or_default();
     let memory = format!("{:.0} GiB", memory_kib / 1_048_576.0);
     // The 1, 5 and 15 minute load averages.
-    let load = std::fs::read_to_string("/proc/loadavg")
-        .unwrap_or_default()
-        .split_whitespace()
-        .take(3)
-        .collect::<Vec<_>>()
-        .join(" ");
-    let rustc = std::process::Command::new("rustc")
-        .arg("-V")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split_whitespace().take(3).collect::<Vec<_>>().join(" ");
+    let rustc =
+        std::process::Command::new("rustc").arg("-V").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
     serde_json::json!({
         "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
         "cpu": cpu,
@@ -639,8 +483,7 @@ fn date() -> String {
 
 fn benchmarks_md(meta: &serde_json::Value, latest: &str) -> String {
     let include = |file: &str| {
-        std::fs::read_to_string(root().join("bench/results").join(file))
-            .unwrap_or_else(|_| format!("(bench/results/{file} is missing)\n"))
+        std::fs::read_to_string(root().join("bench/results").join(file)).unwrap_or_else(|_| format!("(bench/results/{file} is missing)\n"))
     };
     let machine = &meta["machine"];
     let text = |key: &str| machine[key].as_str().unwrap_or_default().to_string();
@@ -666,15 +509,9 @@ fn benchmarks_md(meta: &serde_json::Value, latest: &str) -> String {
         rustc = text("rustc"),
         load = text("load_average_at_start"),
         cold = meta["cold_starts"],
-        endpoint = if meta["tls"].as_bool().unwrap_or(true) {
-            "HTTPS"
-        } else {
-            "plain HTTP (--plain)"
-        },
+        endpoint = if meta["tls"].as_bool().unwrap_or(true) { "HTTPS" } else { "plain HTTP (--plain)" },
         warm = meta["warm_invocations"],
-        build = meta["build_seconds"]
-            .as_f64()
-            .map_or("skipped (--no-build)".to_string(), |b| format!("{b:.0} s")),
+        build = meta["build_seconds"].as_f64().map_or("skipped (--no-build)".to_string(), |b| format!("{b:.0} s")),
         run = meta["run_seconds"].as_f64().unwrap_or_default(),
         stream = include("stream-bench.md"),
         experiments = include("experiments.md"),
@@ -684,7 +521,7 @@ fn benchmarks_md(meta: &serde_json::Value, latest: &str) -> String {
 }
 
 const METHOD: &str = "\
-- **Binaries.** `cargo build --release -p functions -p bench-lambdas --bins` (the workspace's `[profile.release]`: opt-level \"s\" (measured against 3 and \"z\", see Experiments), fat LTO, one codegen unit, `panic = \"abort\"`, stripped), for this machine (x86_64). The zip sizes are of the arm64 builds `cargo lambda build --release --arm64` makes (built separately, see Reproduce); the bench reads them from `target/lambda/<function>/bootstrap.zip`.
+- **Binaries.** `cargo build --release -p functions -p bench-lambdas --bins`: Quire's one binary `quire`, which every function runs with its name in `_HANDLER` as in Lambda, and the experiments' own (the workspace's `[profile.release]`: opt-level \"s\" (measured against 3 and \"z\", see Experiments), fat LTO, one codegen unit, `panic = \"abort\"`, stripped), for this machine (x86_64). The zip sizes are of the arm64 builds `cargo lambda build --release --arm64` makes (built separately, see Reproduce); the bench reads them from `target/lambda/<binary>/bootstrap.zip` (`quire` for every function).
 - **Lambda's side.** The bench serves the Lambda Runtime API (`/2018-06-01/runtime/invocation/next`, `…/{id}/response`, `…/{id}/error`, `/2018-06-01/runtime/init/error`, with the `Lambda-Runtime-Aws-Request-Id`, `-Deadline-Ms`, `-Invoked-Function-Arn` and `-Trace-Id` headers) on loopback and starts each binary with Lambda's environment for a `provided.al2023` function with JSON logs: `AWS_LAMBDA_RUNTIME_API`, `AWS_LAMBDA_FUNCTION_NAME`, `…_MEMORY_SIZE` (128, 256 for the stream processor), `…_VERSION`, `AWS_LAMBDA_LOG_FORMAT=JSON`, `_HANDLER`, `AWS_REGION`, credentials in `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN`, `TABLE_NAME`, `CURSOR_SIGNING_KEY`, and `AWS_ENDPOINT_URL_DYNAMODB`. Nothing else is inherited. Logs go to `target/bench-logs/<function>.log`. One function process runs at a time.
 - **Cold starts.** Each of the N cold starts is a new process: *init* is from just before `spawn` to the arrival of its first `next` request (what Lambda reports as Init Duration, plus process creation). The process then gets one event (*1st call*) and is killed. One more process serves the warm run.
 - **Warm run.** That process's first invocation is left out; then N invocations of the function's `events/` sample, one at a time. *Latency* runs from the moment the Runtime API hands the event out (just before it writes the `next` response) to the moment it has read the whole `response` POST, so it includes the runtime client's two loopback HTTP exchanges, as in Lambda.

@@ -36,33 +36,19 @@ pub struct Proxy {
 }
 
 /// Hop-by-hop headers, and the length the client recomputes.
-const NOT_FORWARDED: &[&str] = &[
-    "connection",
-    "content-length",
-    "transfer-encoding",
-    "keep-alive",
-];
+const NOT_FORWARDED: &[&str] = &["connection", "content-length", "transfer-encoding", "keep-alive"];
 
 impl Proxy {
     /// Serves HTTPS with `tls`, else plain HTTP.
     pub async fn start(engine: &str, tls: Option<TlsAcceptor>) -> std::io::Result<Self> {
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(4)
-            .build()
-            .map_err(std::io::Error::other)?;
-        let shared = Arc::new(Shared {
-            engine: engine.to_string(),
-            client,
-            calls: Mutex::default(),
-        });
+        let client = reqwest::Client::builder().pool_max_idle_per_host(4).build().map_err(std::io::Error::other)?;
+        let shared = Arc::new(Shared { engine: engine.to_string(), client, calls: Mutex::default() });
         let app = Router::new().fallback(forward).with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
         let endpoint = match tls {
             Some(acceptor) => {
-                tokio::spawn(
-                    async move { axum::serve(TlsListener { listener, acceptor }, app).await },
-                );
+                tokio::spawn(async move { axum::serve(TlsListener { listener, acceptor }, app).await });
                 format!("https://{address}")
             }
             None => {
@@ -89,27 +75,13 @@ impl Proxy {
     }
 }
 
-async fn forward(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn forward(State(shared): State<Arc<Shared>>, method: Method, headers: HeaderMap, body: Bytes) -> Response {
     // Kept for the replay (src/raw.rs), outside the timed part.
-    let recorded = Recorded {
-        method: method.clone(),
-        headers: headers.clone(),
-        body: body.clone(),
-    };
+    let recorded = Recorded { method: method.clone(), headers: headers.clone(), body: body.clone() };
     // From here (the request read) to the answer built is DynamoDB's share:
     // the proxy's own forwarding would not exist in AWS.
     let started = Instant::now();
-    let operation = headers
-        .get("x-amz-target")
-        .and_then(|t| t.to_str().ok())
-        .and_then(|t| t.rsplit('.').next())
-        .unwrap_or("unknown")
-        .to_string();
+    let operation = headers.get("x-amz-target").and_then(|t| t.to_str().ok()).and_then(|t| t.rsplit('.').next()).unwrap_or("unknown").to_string();
     let mut request = shared.client.request(method, &shared.engine).body(body);
     for (name, value) in &headers {
         if !NOT_FORWARDED.contains(&name.as_str()) {
@@ -134,11 +106,7 @@ async fn forward(
         }
     }
     let engine = started.elapsed();
-    shared
-        .calls
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(Call { operation, engine, request: recorded });
+    shared.calls.lock().unwrap_or_else(|e| e.into_inner()).push(Call { operation, engine, request: recorded });
     response
 }
 

@@ -69,29 +69,15 @@ impl Row {
 /// The README's access-pattern table: route (or "authorizer") → calls as the
 /// bench writes them (`GetItem,PutItem`, `none`).
 pub fn documented_calls(readme: &str) -> HashMap<String, String> {
-    let section = readme
-        .split("### Access patterns")
-        .nth(1)
-        .unwrap_or_default();
+    let section = readme.split("### Access patterns").nth(1).unwrap_or_default();
     let mut calls = HashMap::new();
-    for line in section
-        .lines()
-        .skip_while(|l| !l.starts_with('|'))
-        .take_while(|l| l.starts_with('|'))
-    {
+    for line in section.lines().skip_while(|l| !l.starts_with('|')).take_while(|l| l.starts_with('|')) {
         let cells: Vec<&str> = line.split('|').map(str::trim).collect();
         let (Some(route), Some(ops)) = (cells.get(1), cells.get(2)) else {
             continue;
         };
-        let route = if route.starts_with("authorizer") {
-            "authorizer".to_string()
-        } else {
-            route.trim_matches('`').to_string()
-        };
-        let ops: Vec<&str> = ops
-            .split(',')
-            .map(|op| op.trim().trim_matches('`'))
-            .collect();
+        let route = if route.starts_with("authorizer") { "authorizer".to_string() } else { route.trim_matches('`').to_string() };
+        let ops: Vec<&str> = ops.split(',').map(|op| op.trim().trim_matches('`')).collect();
         calls.insert(route, ops.join(","));
     }
     calls
@@ -116,11 +102,7 @@ pub fn markdown_table(rows: &[Row]) -> String {
     );
     for r in rows {
         if let Some(error) = &r.error {
-            out += &format!(
-                "| {} | failed: {} | | | | | | | | | | | |\n",
-                r.function,
-                error.replace('|', "/").replace('\n', " ")
-            );
+            out += &format!("| {} | failed: {} | | | | | | | | | | | |\n", r.function, error.replace('|', "/").replace('\n', " "));
             continue;
         }
         let documented = match &r.documented_calls {
@@ -159,39 +141,19 @@ pub fn markdown_table(rows: &[Row]) -> String {
 
 /// Each target, met or missed, with the numbers.
 pub fn targets(rows: &[Row], baseline: &Row) -> String {
-    let functions: Vec<&Row> = rows
-        .iter()
-        .filter(|r| r.function != baseline.function && !r.experiment && r.error.is_none())
-        .collect();
+    let functions: Vec<&Row> = rows.iter().filter(|r| r.function != baseline.function && !r.experiment && r.error.is_none()).collect();
     let mut out = String::from("| target | result | worst |\n| --- | --- | --- |\n");
     let mut line = |target: &str, misses: Vec<String>, worst: String| {
-        let result = if misses.is_empty() {
-            "**met** by all".to_string()
-        } else {
-            format!("**missed** by {}", misses.join(", "))
-        };
+        let result = if misses.is_empty() { "**met** by all".to_string() } else { format!("**missed** by {}", misses.join(", ")) };
         out += &format!("| {target} | {result} | {worst} |\n");
     };
     let limit = 1.5 * baseline.init_median_ms;
-    let worst = functions
-        .iter()
-        .max_by(|a, b| a.init_median_ms.total_cmp(&b.init_median_ms));
+    let worst = functions.iter().max_by(|a, b| a.init_median_ms.total_cmp(&b.init_median_ms));
     line(
-        &format!(
-            "init median ≤ 1.5 × hello-world ({} ms × 1.5 = {} ms)",
-            ms(baseline.init_median_ms),
-            ms(limit)
-        ),
-        functions
-            .iter()
-            .filter(|r| r.init_median_ms > limit)
-            .map(|r| format!("{} ({} ms)", r.function, ms(r.init_median_ms)))
-            .collect(),
+        &format!("init median ≤ 1.5 × hello-world ({} ms × 1.5 = {} ms)", ms(baseline.init_median_ms), ms(limit)),
+        functions.iter().filter(|r| r.init_median_ms > limit).map(|r| format!("{} ({} ms)", r.function, ms(r.init_median_ms))).collect(),
         worst.map_or(String::new(), |r| {
-            let slowest_min = functions
-                .iter()
-                .max_by(|a, b| a.init_min_ms.total_cmp(&b.init_min_ms))
-                .unwrap_or(r);
+            let slowest_min = functions.iter().max_by(|a, b| a.init_min_ms.total_cmp(&b.init_min_ms)).unwrap_or(r);
             // Minima show the cost without the shared machine's queueing.
             format!(
                 "{}: {} ms ({:.2}×); by minimum: {} {} ms vs {} ms ({:.2}×)",
@@ -206,31 +168,13 @@ pub fn targets(rows: &[Row], baseline: &Row) -> String {
         }),
     );
     let zip_limit = 4_000_000;
-    let worst = functions
-        .iter()
-        .filter_map(|r| r.zip_arm64_bytes.map(|z| (r, z)))
-        .max_by_key(|(_, z)| *z);
+    let worst = functions.iter().filter_map(|r| r.zip_arm64_bytes.map(|z| (r, z))).max_by_key(|(_, z)| *z);
     // Cross-building all 32 is slow; the target is judged on those built.
-    let built = functions
-        .iter()
-        .filter(|r| r.zip_arm64_bytes.is_some())
-        .count();
+    let built = functions.iter().filter(|r| r.zip_arm64_bytes.is_some()).count();
     line(
-        &format!(
-            "zipped arm64 bootstrap ≤ 4 MB (4,000,000 bytes), {built} of {} functions built for arm64",
-            functions.len()
-        ),
-        functions
-            .iter()
-            .filter_map(|r| {
-                r.zip_arm64_bytes
-                    .filter(|z| *z > zip_limit)
-                    .map(|z| format!("{} ({} MiB)", r.function, mb(z)))
-            })
-            .collect(),
-        worst.map_or("none built".into(), |(r, z)| {
-            format!("{}: {} MiB ({z} bytes)", r.function, mb(z))
-        }),
+        &format!("zipped arm64 bootstrap ≤ 4 MB (4,000,000 bytes), {built} of {} functions built for arm64", functions.len()),
+        functions.iter().filter_map(|r| r.zip_arm64_bytes.filter(|z| *z > zip_limit).map(|z| format!("{} ({} MiB)", r.function, mb(z)))).collect(),
+        worst.map_or("none built".into(), |(r, z)| format!("{}: {} MiB ({z} bytes)", r.function, mb(z))),
     );
     let rss_limit = 32 * 1024;
     let worst = functions.iter().max_by_key(|r| r.peak_rss_kib);
@@ -241,25 +185,15 @@ pub fn targets(rows: &[Row], baseline: &Row) -> String {
             .filter(|r| r.peak_rss_kib > rss_limit)
             .map(|r| format!("{} ({:.1} MiB)", r.function, r.peak_rss_kib as f64 / 1024.0))
             .collect(),
-        worst.map_or(String::new(), |r| {
-            format!("{}: {:.1} MiB", r.function, r.peak_rss_kib as f64 / 1024.0)
-        }),
+        worst.map_or(String::new(), |r| format!("{}: {:.1} MiB", r.function, r.peak_rss_kib as f64 / 1024.0)),
     );
     let single: Vec<&&Row> = functions.iter().filter(|r| r.single_item()).collect();
-    let worst = single
-        .iter()
-        .max_by(|a, b| a.overhead_vs_raw_p50_us().total_cmp(&b.overhead_vs_raw_p50_us()));
-    let worst_vs_engine = single
-        .iter()
-        .max_by(|a, b| a.overhead_p50_us.total_cmp(&b.overhead_p50_us));
+    let worst = single.iter().max_by(|a, b| a.overhead_vs_raw_p50_us().total_cmp(&b.overhead_vs_raw_p50_us()));
+    let worst_vs_engine = single.iter().max_by(|a, b| a.overhead_p50_us.total_cmp(&b.overhead_p50_us));
     line(
         &format!(
             "warm p50 overhead (warm p50 − raw call p50) ≤ 300 µs, single-item routes ({})",
-            single
-                .iter()
-                .map(|r| r.function.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            single.iter().map(|r| r.function.as_str()).collect::<Vec<_>>().join(", ")
         ),
         single
             .iter()
@@ -280,20 +214,9 @@ pub fn targets(rows: &[Row], baseline: &Row) -> String {
     let differing: Vec<String> = functions
         .iter()
         .filter(|r| r.documented_calls.as_ref().is_some_and(|d| *d != r.calls))
-        .map(|r| {
-            format!(
-                "{} ({} vs {})",
-                r.function,
-                r.calls,
-                r.documented_calls.as_deref().unwrap_or_default()
-            )
-        })
+        .map(|r| format!("{} ({} vs {})", r.function, r.calls, r.documented_calls.as_deref().unwrap_or_default()))
         .collect();
-    line(
-        "DynamoDB calls per route as in README's access-pattern table",
-        differing,
-        String::new(),
-    );
+    line("DynamoDB calls per route as in README's access-pattern table", differing, String::new());
     out
 }
 
@@ -321,11 +244,7 @@ mod tests {
 
     #[test]
     fn targets_name_the_misses() {
-        let baseline = Row {
-            function: "hello".into(),
-            init_median_ms: 2.0,
-            ..Row::default()
-        };
+        let baseline = Row { function: "hello".into(), init_median_ms: 2.0, ..Row::default() };
         let fast = Row {
             function: "a".into(),
             init_median_ms: 2.5,
@@ -351,9 +270,6 @@ mod tests {
         // Judged on the raw call (600 − 200), the engine-only figure shown too.
         assert!(text.contains("**missed** by b (400 µs)"), "{text}");
         assert!(text.contains("(stricter): b 480 µs"), "{text}");
-        assert!(
-            text.contains("2 of 2 functions built for arm64 | **met** by all"),
-            "{text}"
-        );
+        assert!(text.contains("2 of 2 functions built for arm64 | **met** by all"), "{text}");
     }
 }

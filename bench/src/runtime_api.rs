@@ -75,10 +75,7 @@ impl RuntimeApi {
         });
         let app = Router::new()
             .route(&format!("{PREFIX}/invocation/next"), get(next))
-            .route(
-                &format!("{PREFIX}/invocation/{{id}}/{{kind}}"),
-                post(answer),
-            )
+            .route(&format!("{PREFIX}/invocation/{{id}}/{{kind}}"), post(answer))
             .route(&format!("{PREFIX}/init/error"), post(init_error))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -88,12 +85,7 @@ impl RuntimeApi {
             let _ = stream.set_nodelay(true);
         });
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Ok(Self {
-            address,
-            shared,
-            queue: Mutex::new(sender),
-            next_id: Mutex::new(0),
-        })
+        Ok(Self { address, shared, queue: Mutex::new(sender), next_id: Mutex::new(0) })
     }
 
     /// `host:port`, the value of `AWS_LAMBDA_RUNTIME_API`.
@@ -121,27 +113,12 @@ impl RuntimeApi {
             format!("{:08x}-0000-4000-8000-{:012x}", std::process::id(), *n)
         };
         let (answer, answered) = oneshot::channel();
-        lock(&self.shared.pending).insert(
-            id.clone(),
-            Pending {
-                handed_out: None,
-                answer,
-            },
-        );
-        let invocation = Invocation {
-            id: id.clone(),
-            payload,
-            deadline: timeout,
-        };
+        lock(&self.shared.pending).insert(id.clone(), Pending { handed_out: None, answer });
+        let invocation = Invocation { id: id.clone(), payload, deadline: timeout };
         let queue = lock(&self.queue).clone();
         let result = tokio::time::timeout(timeout, async {
-            queue
-                .send(invocation)
-                .await
-                .map_err(|_| "the Runtime API stopped".to_string())?;
-            answered
-                .await
-                .map_err(|_| "the invocation was dropped".to_string())
+            queue.send(invocation).await.map_err(|_| "the Runtime API stopped".to_string())?;
+            answered.await.map_err(|_| "the invocation was dropped".to_string())
         })
         .await;
         match result {
@@ -169,17 +146,11 @@ async fn next(State(shared): State<Arc<Shared>>) -> Response {
     let Some(invocation) = queue.lock().await.recv().await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    let deadline = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        + invocation.deadline;
+    let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default() + invocation.deadline;
     let mut headers = HeaderMap::new();
     let arn = lock(&shared.function_arn).clone();
     headers.insert("lambda-runtime-aws-request-id", header(&invocation.id));
-    headers.insert(
-        "lambda-runtime-deadline-ms",
-        header(&deadline.as_millis().to_string()),
-    );
+    headers.insert("lambda-runtime-deadline-ms", header(&deadline.as_millis().to_string()));
     headers.insert("lambda-runtime-invoked-function-arn", header(&arn));
     headers.insert("lambda-runtime-trace-id", header(&trace_id(&invocation.id)));
     headers.insert("content-type", HeaderValue::from_static("application/json"));
@@ -195,25 +166,14 @@ fn header(value: &str) -> HeaderValue {
 
 /// An X-Ray trace header as Lambda sends it (not sampled: no daemon here).
 fn trace_id(request_id: &str) -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs();
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
     let digits: String = request_id.chars().filter(char::is_ascii_hexdigit).collect();
     let tail = format!("{digits:0>24}");
-    format!(
-        "Root=1-{secs:08x}-{};Parent={};Sampled=0",
-        &tail[tail.len() - 24..],
-        &tail[tail.len() - 16..]
-    )
+    format!("Root=1-{secs:08x}-{};Parent={};Sampled=0", &tail[tail.len() - 24..], &tail[tail.len() - 16..])
 }
 
 /// `…/invocation/{id}/response` and `…/invocation/{id}/error`.
-async fn answer(
-    State(shared): State<Arc<Shared>>,
-    Path((id, kind)): Path<(String, String)>,
-    body: Bytes,
-) -> StatusCode {
+async fn answer(State(shared): State<Arc<Shared>>, Path((id, kind)): Path<(String, String)>, body: Bytes) -> StatusCode {
     let body = String::from_utf8_lossy(&body).into_owned();
     match kind.as_str() {
         "response" => finish(&shared, &id, Ok(body)),
@@ -225,15 +185,8 @@ async fn answer(
 fn finish(shared: &Shared, id: &str, result: Result<String, String>) -> StatusCode {
     let answered = Instant::now();
     match lock(&shared.pending).remove(id) {
-        Some(Pending {
-            handed_out: Some(handed_out),
-            answer,
-        }) => {
-            let _ = answer.send(Outcome {
-                handed_out,
-                answered,
-                result,
-            });
+        Some(Pending { handed_out: Some(handed_out), answer }) => {
+            let _ = answer.send(Outcome { handed_out, answered, result });
             StatusCode::ACCEPTED
         }
         // Lambda answers 400 to an unknown or already answered request id.
@@ -256,55 +209,18 @@ mod tests {
     async fn runtime_loop(address: String, fail: bool) {
         let client = reqwest::Client::new();
         let base = format!("http://{address}{PREFIX}");
-        let next = client
-            .get(format!("{base}/invocation/next"))
-            .send()
-            .await
-            .unwrap();
+        let next = client.get(format!("{base}/invocation/next")).send().await.unwrap();
         let headers = next.headers().clone();
-        let id = headers["lambda-runtime-aws-request-id"]
-            .to_str()
-            .unwrap()
-            .to_string();
-        assert!(
-            headers["lambda-runtime-invoked-function-arn"]
-                .to_str()
-                .unwrap()
-                .ends_with(":function:quire-test")
-        );
-        assert!(
-            headers["lambda-runtime-trace-id"]
-                .to_str()
-                .unwrap()
-                .starts_with("Root=1-")
-        );
-        let deadline: u128 = headers["lambda-runtime-deadline-ms"]
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap();
-        assert!(
-            deadline
-                > SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .unwrap()
-                    .as_millis()
-        );
+        let id = headers["lambda-runtime-aws-request-id"].to_str().unwrap().to_string();
+        assert!(headers["lambda-runtime-invoked-function-arn"].to_str().unwrap().ends_with(":function:quire-test"));
+        assert!(headers["lambda-runtime-trace-id"].to_str().unwrap().starts_with("Root=1-"));
+        let deadline: u128 = headers["lambda-runtime-deadline-ms"].to_str().unwrap().parse().unwrap();
+        assert!(deadline > SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis());
         let payload = next.text().await.unwrap();
         let path = if fail { "error" } else { "response" };
-        let answer = client
-            .post(format!("{base}/invocation/{id}/{path}"))
-            .body(format!("got {payload}"))
-            .send()
-            .await
-            .unwrap();
+        let answer = client.post(format!("{base}/invocation/{id}/{path}")).body(format!("got {payload}")).send().await.unwrap();
         assert_eq!(answer.status(), 202);
-        let again = client
-            .post(format!("{base}/invocation/{id}/{path}"))
-            .body("twice")
-            .send()
-            .await
-            .unwrap();
+        let again = client.post(format!("{base}/invocation/{id}/{path}")).body("twice").send().await.unwrap();
         assert_eq!(again.status(), 400, "an answered request id is refused");
     }
 
@@ -316,19 +232,13 @@ mod tests {
         let runtime = tokio::spawn(runtime_loop(api.address().to_string(), false));
         let ready = init.await.unwrap().unwrap();
         assert!(ready >= spawned);
-        let outcome = api
-            .invoke("{\"a\":1}".into(), Duration::from_secs(5))
-            .await
-            .unwrap();
+        let outcome = api.invoke("{\"a\":1}".into(), Duration::from_secs(5)).await.unwrap();
         runtime.await.unwrap();
         assert_eq!(outcome.result, Ok("got {\"a\":1}".to_string()));
         assert!(outcome.answered >= outcome.handed_out);
 
         let runtime = tokio::spawn(runtime_loop(api.address().to_string(), true));
-        let outcome = api
-            .invoke("x".into(), Duration::from_secs(5))
-            .await
-            .unwrap();
+        let outcome = api.invoke("x".into(), Duration::from_secs(5)).await.unwrap();
         runtime.await.unwrap();
         assert_eq!(outcome.result, Err("got x".to_string()));
     }
@@ -339,17 +249,10 @@ mod tests {
         let init = api.expect_init("arn");
         let client = reqwest::Client::new();
         let url = format!("http://{}{PREFIX}/init/error", api.address());
-        assert_eq!(
-            client.post(url).body("boom").send().await.unwrap().status(),
-            202
-        );
+        assert_eq!(client.post(url).body("boom").send().await.unwrap().status(), 202);
         assert_eq!(init.await.unwrap(), Err("boom".to_string()));
         // Nobody polls: the invocation times out and is not left queued.
-        assert!(
-            api.invoke("lost".into(), Duration::from_millis(50))
-                .await
-                .is_err()
-        );
+        assert!(api.invoke("lost".into(), Duration::from_millis(50)).await.is_err());
         let queue = lock(&api.shared.queue).clone();
         assert!(queue.lock().await.try_recv().is_err());
     }

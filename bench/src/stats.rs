@@ -24,18 +24,11 @@ pub fn max(samples: &[Duration]) -> Duration {
 pub fn usual_calls(sequences: &[Vec<String>]) -> (String, usize) {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for sequence in sequences {
-        let key = if sequence.is_empty() {
-            "none".to_string()
-        } else {
-            sequence.join(",")
-        };
+        let key = if sequence.is_empty() { "none".to_string() } else { sequence.join(",") };
         *counts.entry(key).or_default() += 1;
     }
     // Most frequent first; ties by name, so the report is stable.
-    counts
-        .into_iter()
-        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
-        .unwrap_or(("none".into(), 0))
+    counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).unwrap_or(("none".into(), 0))
 }
 
 /// `"200×2020"`, `"201×2000, 409×20"`: how often each answer came back.
@@ -44,11 +37,7 @@ pub fn tally(answers: &[String]) -> String {
     for answer in answers {
         *counts.entry(answer).or_default() += 1;
     }
-    counts
-        .iter()
-        .map(|(answer, n)| format!("{answer}×{n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    counts.iter().map(|(answer, n)| format!("{answer}×{n}")).collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]
@@ -74,17 +63,10 @@ mod tests {
 
     #[test]
     fn usual_calls_and_tally() {
-        let sequences = vec![
-            vec!["GetItem".to_string()],
-            vec![],
-            vec!["GetItem".to_string()],
-        ];
+        let sequences = vec![vec!["GetItem".to_string()], vec![], vec!["GetItem".to_string()]];
         assert_eq!(usual_calls(&sequences), ("GetItem".to_string(), 2));
         assert_eq!(usual_calls(&[vec![]]), ("none".to_string(), 1));
-        let answers: Vec<String> = ["200", "409", "200"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let answers: Vec<String> = ["200", "409", "200"].iter().map(|s| s.to_string()).collect();
         assert_eq!(tally(&answers), "200×2, 409×1");
     }
 }

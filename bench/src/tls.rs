@@ -24,59 +24,23 @@ pub fn certificate(dir: &Path) -> Result<Certificate, String> {
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     // webpki refuses a CA certificate as the server's own, so: a throwaway
     // CA (trusted by the functions) and a server certificate it signs.
-    let (ca_key, ca, key, request, cert, extensions) = (
-        dir.join("ca-key.pem"),
-        dir.join("ca.pem"),
-        dir.join("key.pem"),
-        dir.join("server.csr"),
-        dir.join("cert.pem"),
-        dir.join("server.ext"),
-    );
-    std::fs::write(&extensions, "subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n").map_err(|e| e.to_string())?;
-    let new_key = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-    ];
+    let (ca_key, ca, key, request, cert, extensions) =
+        (dir.join("ca-key.pem"), dir.join("ca.pem"), dir.join("key.pem"), dir.join("server.csr"), dir.join("cert.pem"), dir.join("server.ext"));
+    std::fs::write(&extensions, "subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n")
+        .map_err(|e| e.to_string())?;
+    let new_key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
     openssl(
-        &[
-            &["req", "-x509"][..],
-            &new_key,
-            &["-days", "2", "-subj", "/CN=quire-bench-ca", "-keyout"],
-        ]
-        .concat(),
+        &[&["req", "-x509"][..], &new_key, &["-days", "2", "-subj", "/CN=quire-bench-ca", "-keyout"]].concat(),
         &[&ca_key, Path::new("-out"), &ca],
     )?;
-    openssl(
-        &[
-            &["req"][..],
-            &new_key,
-            &["-subj", "/CN=127.0.0.1", "-keyout"],
-        ]
-        .concat(),
-        &[&key, Path::new("-out"), &request],
-    )?;
+    openssl(&[&["req"][..], &new_key, &["-subj", "/CN=127.0.0.1", "-keyout"]].concat(), &[&key, Path::new("-out"), &request])?;
     openssl(
         &["x509", "-req", "-days", "2", "-set_serial", "1", "-in"],
-        &[
-            &request,
-            Path::new("-CA"),
-            &ca,
-            Path::new("-CAkey"),
-            &ca_key,
-            Path::new("-extfile"),
-            &extensions,
-            Path::new("-out"),
-            &cert,
-        ],
+        &[&request, Path::new("-CA"), &ca, Path::new("-CAkey"), &ca_key, Path::new("-extfile"), &extensions, Path::new("-out"), &cert],
     )?;
     let cert_pem = std::fs::read(&cert).map_err(|e| e.to_string())?;
 
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
-        .collect::<Result<_, _>>()
-        .map_err(|e| e.to_string())?;
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem).collect::<Result<_, _>>().map_err(|e| e.to_string())?;
     let key = PrivateKeyDer::from_pem_file(&key).map_err(|e| e.to_string())?;
     let provider = Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
     let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
@@ -85,10 +49,7 @@ pub fn certificate(dir: &Path) -> Result<Certificate, String> {
         .with_no_client_auth()
         .with_single_cert(chain, key)
         .map_err(|e| e.to_string())?;
-    Ok(Certificate {
-        acceptor: TlsAcceptor::from(Arc::new(config)),
-        ca,
-    })
+    Ok(Certificate { acceptor: TlsAcceptor::from(Arc::new(config)), ca })
 }
 
 fn openssl(args: &[&str], paths: &[&Path]) -> Result<(), String> {
@@ -98,14 +59,7 @@ fn openssl(args: &[&str], paths: &[&Path]) -> Result<(), String> {
         .stderr(std::process::Stdio::null())
         .status()
         .map_err(|e| format!("openssl: {e} (use --plain to run without TLS)"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "openssl {} failed (use --plain to run without TLS)",
-            args[0]
-        ))
-    }
+    if status.success() { Ok(()) } else { Err(format!("openssl {} failed (use --plain to run without TLS)", args[0])) }
 }
 
 /// A TCP listener that hands axum TLS streams. Handshakes happen in

@@ -2,8 +2,8 @@
 //! deploys this same `bootstrap`, and its `Handler` (which Lambda hands a
 //! `provided` runtime as `_HANDLER`) picks the registry entry to run.
 
-use crate::registry::{self, Function, Kind};
 use crate::event;
+use crate::registry::{self, Function, Kind};
 use lambda_http::aws_lambda_events::dynamodb::Event as StreamEvent;
 use lambda_http::lambda_runtime::{self, Diagnostic, LambdaEvent};
 use lambda_http::service_fn;

@@ -91,9 +91,7 @@ where
 }
 
 /// The service [`run`] hands the Lambda runtime.
-fn adapter<'a, S, R, E>(
-    service: S,
-) -> impl Service<LambdaEvent<LambdaRequest>, Response = impl serde::Serialize, Error = E, Future: Send>
+fn adapter<'a, S, R, E>(service: S) -> impl Service<LambdaEvent<LambdaRequest>, Response = impl serde::Serialize, Error = E, Future: Send>
 where
     S: Service<Request, Response = R, Error = E>,
     S::Future: Send + 'a,
@@ -101,10 +99,8 @@ where
 {
     // lambda_http's own adapter, as `lambda_http::run` uses (public, if
     // undocumented): the response conversion stays exactly lambda_http's.
-    Adapter::from(service).map_request(|event: LambdaEvent<LambdaRequest>| LambdaEvent {
-        payload: sanitize_request(event.payload),
-        context: event.context,
-    })
+    Adapter::from(service)
+        .map_request(|event: LambdaEvent<LambdaRequest>| LambdaEvent { payload: sanitize_request(event.payload), context: event.context })
 }
 
 #[cfg(test)]
@@ -135,9 +131,8 @@ mod tests {
 
     #[test]
     fn lambda_http_alone_panics_on_exactly_these_query_bytes() {
-        let panics: Vec<char> = every_char()
-            .filter(|c| catch_unwind(|| lambda_http::request::from_str(&with_raw_query(&format!("limit={c}")))).is_err())
-            .collect();
+        let panics: Vec<char> =
+            every_char().filter(|c| catch_unwind(|| lambda_http::request::from_str(&with_raw_query(&format!("limit={c}")))).is_err()).collect();
         let expected: Vec<char> = ('\0'..=' ').chain(['"', '<', '>', '\x7F']).collect();
         assert_eq!(panics, expected, "if this changes, lambda_http changed: revisit event.rs");
     }
@@ -159,7 +154,16 @@ mod tests {
 
     #[test]
     fn a_valid_raw_query_string_is_left_byte_for_byte() {
-        for query in ["", "limit=20", "email=ada%40example.com", "cursor=eyJ9&limit=5&unread=true", "a={|}\\^`[]", "q=é€😀", "bad=%zz%", "a=b=c;d,e+f!$'()*:@/?~"] {
+        for query in [
+            "",
+            "limit=20",
+            "email=ada%40example.com",
+            "cursor=eyJ9&limit=5&unread=true",
+            "a={|}\\^`[]",
+            "q=é€😀",
+            "bad=%zz%",
+            "a=b=c;d,e+f!$'()*:@/?~",
+        ] {
             let mut event = serde_json::from_str::<ApiGatewayV2httpRequest>(&with_raw_query(query)).unwrap();
             let before = event.clone();
             sanitize(&mut event);

@@ -2,10 +2,10 @@
 //! place where a `shared::Error` becomes an HTTP response.
 
 use crate::HandlerResult;
+use lambda_http::http;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use lambda_http::http;
 use shared::idempotency::{self, Created, Idempotency};
 use shared::ids::UserId;
 use shared::{Caller, Error, PageRequest};
@@ -39,11 +39,7 @@ pub fn error_response(err: &Error) -> Response<Body> {
 /// A JSON response with `status`.
 pub fn json<T: Serialize>(status: u16, value: &T) -> HandlerResult {
     let body = serde_json::to_string(value).map_err(Error::internal)?;
-    Ok(Response::builder()
-        .status(status)
-        .header("content-type", JSON)
-        .body(Body::Text(body))
-        .map_err(Error::internal)?)
+    Response::builder().status(status).header("content-type", JSON).body(Body::Text(body)).map_err(Error::internal)
 }
 
 /// A JSON response carrying the resource's version as a strong `ETag`.
@@ -55,7 +51,7 @@ pub fn json_with_etag<T: Serialize>(status: u16, version: u64, value: &T) -> Han
 }
 
 pub fn no_content() -> HandlerResult {
-    Ok(Response::builder().status(204).body(Body::Empty).map_err(Error::internal)?)
+    Response::builder().status(204).body(Body::Empty).map_err(Error::internal)
 }
 
 /// A path parameter parsed into its typed id (400 if it is not one).
@@ -141,10 +137,10 @@ pub fn if_match(request: &Request) -> Result<Option<u64>, Error> {
     };
     let text = value.to_str().unwrap_or("").trim();
     let unquoted = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(text);
-    unquoted.parse::<u64>().map(Some).map_err(|_| Error::BadRequest {
-        code: "invalid_if_match",
-        message: "If-Match must be the version from the ETag, e.g. \"3\"".into(),
-    })
+    unquoted
+        .parse::<u64>()
+        .map(Some)
+        .map_err(|_| Error::BadRequest { code: "invalid_if_match", message: "If-Match must be the version from the ETag, e.g. \"3\"".into() })
 }
 
 /// Like [`json_body`], but an absent body means `T::default()`.
@@ -171,8 +167,7 @@ pub fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, Error> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::BadRequest { code: "missing_body", message: "a JSON body is required".into() });
     }
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| Error::BadRequest { code: "invalid_json", message: "the body is not valid UTF-8".into() })?;
+    let text = std::str::from_utf8(bytes).map_err(|_| Error::BadRequest { code: "invalid_json", message: "the body is not valid UTF-8".into() })?;
     // serde would read a JSON array into a struct by position: every Quire
     // body is an object, so anything else is refused outright.
     if !text.trim_start().starts_with('{') {
@@ -230,8 +225,7 @@ mod tests {
     #[test]
     fn invalid_ids_in_the_path_are_400() {
         for bad in ["USER#01ARZ3NDEKTSV4RRFFQ69G5FAV", "x", "01ARZ3NDEKTSV4RRFFQ69G5FA#"] {
-            let request = Request::default()
-                .with_path_parameters(HashMap::from([("userId".to_string(), bad.to_string())]));
+            let request = Request::default().with_path_parameters(HashMap::from([("userId".to_string(), bad.to_string())]));
             let err = path_param::<UserId>(&request, "userId").unwrap_err();
             assert_eq!((err.status(), err.code()), (400, "invalid_id"));
         }
@@ -239,10 +233,7 @@ mod tests {
 
     #[test]
     fn repeated_query_parameters_are_400() {
-        let request = Request::default().with_query_string_parameters(HashMap::from([(
-            "limit".to_string(),
-            vec!["5".to_string(), "6".to_string()],
-        )]));
+        let request = Request::default().with_query_string_parameters(HashMap::from([("limit".to_string(), vec!["5".to_string(), "6".to_string()])]));
         assert_eq!(page_request(&request).unwrap_err().status(), 400);
     }
 

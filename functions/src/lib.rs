@@ -21,4 +21,3 @@ pub use registry::{AuthorizerHandler, FUNCTIONS, Function, HttpHandler, Kind, St
 
 /// What a route handler returns; errors become responses in [`http::respond`].
 pub type HandlerResult = Result<Response<Body>, shared::Error>;
-

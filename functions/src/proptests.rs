@@ -65,7 +65,8 @@ fn json_value() -> impl Strategy<Value = String> {
 /// The names request bodies use, and any other.
 fn field_name() -> impl Strategy<Value = String> {
     prop_oneof![
-        prop::sample::select(vec!["name", "email", "bio", "from", "to", "expiresInDays", "title", "content", "tags", "text"]).prop_map(str::to_string),
+        prop::sample::select(vec!["name", "email", "bio", "from", "to", "expiresInDays", "title", "content", "tags", "text"])
+            .prop_map(str::to_string),
         any::<String>(),
     ]
 }
@@ -88,7 +89,8 @@ fn line(max: usize) -> impl Strategy<Value = String> {
 /// on), and percent-encoded bytes of any value.
 fn raw_query() -> impl Strategy<Value = String> {
     let token = prop_oneof![
-        prop::sample::select(vec!["limit", "cursor", "unread", "email", "=", "&", ",", ";", "+", ".", "-", "_", "~", "%", "true", "false"]).prop_map(str::to_string),
+        prop::sample::select(vec!["limit", "cursor", "unread", "email", "=", "&", ",", ";", "+", ".", "-", "_", "~", "%", "true", "false"])
+            .prop_map(str::to_string),
         any::<u8>().prop_map(|b| format!("%{b:02X}")),
         prop::char::range('\0', '\u{FF}').prop_map(String::from),
         any::<char>().prop_map(String::from),
@@ -222,4 +224,3 @@ proptest! {
         }
     }
 }
-

@@ -119,3 +119,47 @@ async fn an_unknown_or_missing_handler_is_an_init_error_naming_the_known_ones() 
         assert!(!status.success(), "an init error ends the process with a failure");
     }
 }
+
+/// A stand-in for DynamoDB that records each request's operation and table,
+/// and answers an empty GetItem.
+async fn fake_dynamodb() -> (String, mpsc::UnboundedReceiver<(String, String)>) {
+    let (sender, seen) = mpsc::unbounded_channel();
+    let app = axum::Router::new().fallback(move |headers: HeaderMap, body: String| {
+        let sender = sender.clone();
+        async move {
+            let operation = headers.get("x-amz-target").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+            let table = serde_json::from_str::<serde_json::Value>(&body).ok().and_then(|b| b["TableName"].as_str().map(str::to_string));
+            sender.send((operation, table.unwrap_or_default())).unwrap();
+            ([("content-type", "application/x-amz-json-1.0")], "{}")
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (endpoint, seen)
+}
+
+/// The function builds its client from Lambda's environment
+/// (`Table::from_env`): `AWS_ENDPOINT_URL_DYNAMODB` and `TABLE_NAME` are
+/// where its calls go.
+#[tokio::test]
+async fn the_client_comes_from_the_environment() {
+    let (endpoint, mut seen) = fake_dynamodb().await;
+    let mut api = runtime_api(include_str!("../../events/get-post.json")).await;
+    let _process = function(&api, Some("get-post")).env("AWS_ENDPOINT_URL_DYNAMODB", &endpoint).env("TABLE_NAME", "from-env").spawn().unwrap();
+    let posted = first_post(&mut api).await;
+    let response: serde_json::Value = serde_json::from_str(&posted.body).unwrap();
+    assert_eq!(response["statusCode"], 404, "the stand-in has no post: {response}");
+    let (operation, table) = seen.recv().await.unwrap();
+    assert_eq!((operation.as_str(), table.as_str()), ("DynamoDB_20120810.GetItem", "from-env"));
+}
+
+/// A cursor signing key too short to be safe stops init, reported as such.
+#[tokio::test]
+async fn a_short_signing_key_is_an_init_error() {
+    let mut api = runtime_api(include_str!("../../events/health.json")).await;
+    let _process = function(&api, Some("health")).env("CURSOR_SIGNING_KEY", "short").spawn().unwrap();
+    let posted = first_post(&mut api).await;
+    assert_eq!((posted.endpoint.as_str(), posted.error_type.as_deref()), ("init/error", Some("Runtime.InitError")), "{posted:?}");
+    assert!(posted.body.contains("CURSOR_SIGNING_KEY"), "{}", posted.body);
+}

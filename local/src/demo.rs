@@ -3,11 +3,11 @@
 //! has something to show. Requests go over HTTP, as a client's would, sixteen
 //! at a time.
 
+use futures_util::{StreamExt, TryStreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
-use futures_util::{StreamExt, TryStreamExt};
 use std::time::Instant;
 
 #[derive(Clone, Debug)]
@@ -36,8 +36,30 @@ pub struct Summary {
 }
 
 const WORDS: &[&str] = &[
-    "engine", "weave", "number", "pattern", "card", "loom", "memory", "mill", "store", "operation", "variable", "symbol",
-    "poetry", "science", "method", "note", "table", "series", "function", "machine", "analysis", "figure", "result", "idea",
+    "engine",
+    "weave",
+    "number",
+    "pattern",
+    "card",
+    "loom",
+    "memory",
+    "mill",
+    "store",
+    "operation",
+    "variable",
+    "symbol",
+    "poetry",
+    "science",
+    "method",
+    "note",
+    "table",
+    "series",
+    "function",
+    "machine",
+    "analysis",
+    "figure",
+    "result",
+    "idea",
 ];
 const NAMES: &[&str] = &["Ada", "Charles", "Mary", "Grace", "Alan", "Katherine", "Edsger", "Barbara", "Donald", "Frances", "Leslie", "Radia"];
 
@@ -123,9 +145,8 @@ pub async fn fill(base: &str, sizes: &Sizes, show_progress: bool) -> Result<Summ
 
     bar.set_message("comments");
     if !published.is_empty() {
-        let picks: Vec<(usize, usize, String)> = (0..sizes.comments)
-            .map(|_| (rng.random_range(0..published.len()), rng.random_range(0..users.len()), words(&mut rng, 8)))
-            .collect();
+        let picks: Vec<(usize, usize, String)> =
+            (0..sizes.comments).map(|_| (rng.random_range(0..published.len()), rng.random_range(0..users.len()), words(&mut rng, 8))).collect();
         let comments = picks.into_iter().map(|(post, commenter, text)| {
             let (post, key) = (&published[post], &users[commenter].1);
             async move {

@@ -112,7 +112,9 @@ mod tests {
         engine.database().vacuum_into(copy.to_str().unwrap()).unwrap();
         let connection = rusqlite::Connection::open(&copy).unwrap();
         let plan: Vec<String> = connection
-            .prepare("EXPLAIN QUERY PLAN SELECT COALESCE(MAX(CAST(sequence_number AS INTEGER)), 0) + 1 FROM _stream_records WHERE table_name = 'quire'")
+            .prepare(
+                "EXPLAIN QUERY PLAN SELECT COALESCE(MAX(CAST(sequence_number AS INTEGER)), 0) + 1 FROM _stream_records WHERE table_name = 'quire'",
+            )
             .unwrap()
             .query_map([], |row| row.get::<_, String>(3))
             .unwrap()

@@ -69,16 +69,14 @@ pub struct Gateway {
 impl Gateway {
     /// Every route of the template, bound to its handler. A route whose
     /// function has no handler is an error: the stack must not start half-built.
-    pub fn new(
-        template: &Template,
-        registry: &[Registered],
-        table: Table,
-    ) -> Result<Self, String> {
+    pub fn new(template: &Template, registry: &[Registered], table: Table) -> Result<Self, String> {
         let mut authorizers = HashMap::new();
         for spec in &template.authorizers {
-            let function = template.functions.iter().find(|f| f.logical_id == spec.function).ok_or_else(|| {
-                format!("authorizer {} names function {}, which is not in the template", spec.name, spec.function)
-            })?;
+            let function = template
+                .functions
+                .iter()
+                .find(|f| f.logical_id == spec.function)
+                .ok_or_else(|| format!("authorizer {} names function {}, which is not in the template", spec.name, spec.function))?;
             let handler = registry.iter().filter(|r| r.name == function.handler).find_map(Registered::authorizer).ok_or_else(|| {
                 format!(
                     "authorizer {} runs {} (Handler {:?}), but functions::FUNCTIONS has no authorizer of that name",
@@ -90,12 +88,13 @@ impl Gateway {
         }
         let mut routes = Vec::new();
         for (spec, function) in template.routes() {
-            let (name, handler) = registry.iter().filter(|r| r.name == function.handler).find_map(|r| Some((r.name, r.http()?))).ok_or_else(|| {
-                format!(
-                    "template.yaml routes {} {} to {} (Handler {:?}), but functions::FUNCTIONS has no HTTP function of that name",
-                    spec.method, spec.path, function.logical_id, function.handler
-                )
-            })?;
+            let (name, handler) =
+                registry.iter().filter(|r| r.name == function.handler).find_map(|r| Some((r.name, r.http()?))).ok_or_else(|| {
+                    format!(
+                        "template.yaml routes {} {} to {} (Handler {:?}), but functions::FUNCTIONS has no HTTP function of that name",
+                        spec.method, spec.path, function.logical_id, function.handler
+                    )
+                })?;
             routes.push(Route {
                 route_key: format!("{} {}", spec.method, spec.path),
                 function: name,

@@ -84,10 +84,7 @@ impl LocalStack {
         ensure_table(&template, &table).await?;
         let files = match &options.storage {
             Storage::Folder(dir) => Files { checkpoint: Some(dir.join(CHECKPOINT_FILE)), dead_letters: dir.join(DEAD_LETTER_FILE) },
-            _ => Files {
-                checkpoint: None,
-                dead_letters: std::env::temp_dir().join(format!("quire-{}-{DEAD_LETTER_FILE}", ulid::Ulid::new())),
-            },
+            _ => Files { checkpoint: None, dead_letters: std::env::temp_dir().join(format!("quire-{}-{DEAD_LETTER_FILE}", ulid::Ulid::new())) },
         };
         let stream = if options.attach_stream { start_stream(&template, &table, &endpoint, files).await? } else { None };
         let sweeper = match (&engine, options.ttl_sweep_every) {
@@ -101,10 +98,7 @@ impl LocalStack {
             .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", options.port))?;
         let url = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
         let serve_spec = move || std::future::ready(([(http::header::CONTENT_TYPE, "application/json")], spec.clone()));
-        let app = axum::Router::new()
-            .route(openapi::ROUTE, axum::routing::get(serve_spec))
-            .fallback(gateway::serve_request)
-            .with_state(gateway);
+        let app = axum::Router::new().route(openapi::ROUTE, axum::routing::get(serve_spec)).fallback(gateway::serve_request).with_state(gateway);
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
@@ -153,7 +147,8 @@ impl LocalStack {
         let described = self.table.client().describe_table().table_name(self.table.name()).send().await.expect("the table");
         let arn = described.table.and_then(|t| t.latest_stream_arn).expect("a stream");
         let streams = streams_client(&self.endpoint);
-        let shards = streams.describe_stream().stream_arn(&arn).send().await.expect("the stream").stream_description.unwrap().shards.unwrap_or_default();
+        let shards =
+            streams.describe_stream().stream_arn(&arn).send().await.expect("the stream").stream_description.unwrap().shards.unwrap_or_default();
         let mut records = Vec::new();
         for shard in shards {
             let mut iterator = streams
@@ -229,7 +224,10 @@ async fn start_stream(template: &Template, table: &Table, endpoint: &str, files:
         return Ok(None);
     };
     let handler = functions::FUNCTIONS.iter().filter(|f| f.name == function.handler).find_map(functions::Function::stream).ok_or_else(|| {
-        format!("{} (Handler {:?}) reads the stream, but functions::FUNCTIONS has no stream function of that name", function.logical_id, function.handler)
+        format!(
+            "{} (Handler {:?}) reads the stream, but functions::FUNCTIONS has no stream function of that name",
+            function.logical_id, function.handler
+        )
     })?;
     let described = table.client().describe_table().table_name(table.name()).send().await.map_err(|e| e.to_string())?;
     let Some(stream_arn) = described.table.and_then(|t| t.latest_stream_arn) else {

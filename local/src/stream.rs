@@ -212,7 +212,8 @@ impl Worker {
         let description = self.streams.describe_stream().stream_arn(&self.stream_arn).send().await.map_err(|e| e.to_string())?;
         let shards = description.stream_description.map(|d| d.shards.unwrap_or_default()).unwrap_or_default();
         // dynoxide has one shard; take the open one.
-        let Some(shard) = shards.iter().find(|s| s.sequence_number_range().and_then(|r| r.ending_sequence_number()).is_none()).or(shards.last()) else {
+        let Some(shard) = shards.iter().find(|s| s.sequence_number_range().and_then(|r| r.ending_sequence_number()).is_none()).or(shards.last())
+        else {
             return Ok(None);
         };
         let mut request = self.streams.get_shard_iterator().stream_arn(&self.stream_arn).set_shard_id(shard.shard_id.clone());
@@ -257,14 +258,14 @@ impl Worker {
     async fn deliver(&self, queue: &mut VecDeque<Entry>, checkpoint: &mut Option<String>, attempts: &mut HashMap<String, i64>, cap: &mut usize) {
         let max_age = self.settings.maximum_record_age_in_seconds;
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64();
-        if max_age >= 0 {
-            if let Some(front) = queue.front().filter(|e| e.record.is_some() && now - e.created_secs > max_age as f64) {
-                let sequence = front.sequence.clone();
-                let entry = queue.pop_front().expect("checked");
-                self.dead_letter("RecordAgeExceeded", &entry, 0);
-                self.advance(checkpoint, sequence);
-                return;
-            }
+        if max_age >= 0
+            && let Some(front) = queue.front().filter(|e| e.record.is_some() && now - e.created_secs > max_age as f64)
+        {
+            let sequence = front.sequence.clone();
+            let entry = queue.pop_front().expect("checked");
+            self.dead_letter("RecordAgeExceeded", &entry, 0);
+            self.advance(checkpoint, sequence);
+            return;
         }
         let positions: Vec<usize> = queue.iter().enumerate().filter(|(_, e)| e.record.is_some()).map(|(i, _)| i).take(*cap).collect();
         let records: Vec<Value> = positions.iter().map(|i| queue[*i].record.clone().expect("kept")).collect();
@@ -365,11 +366,7 @@ impl Worker {
             "record": entry.record,
         });
         tracing::error!(target: "quire::stream", condition, sequence = %entry.sequence, "record sent to the dead-letter file");
-        let written = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.files.dead_letters)
-            .and_then(|mut f| writeln!(f, "{line}"));
+        let written = std::fs::OpenOptions::new().create(true).append(true).open(&self.files.dead_letters).and_then(|mut f| writeln!(f, "{line}"));
         if let Err(e) = written {
             tracing::error!(target: "quire::stream", "cannot write {}: {e}", self.files.dead_letters.display());
         }
@@ -433,9 +430,11 @@ mod tests {
 
     #[test]
     fn filters_match_as_lambda_does() {
-        let pattern = json!({"eventName": ["MODIFY"], "dynamodb": {"OldImage": {"status": {"S": ["draft"]}}, "NewImage": {"status": {"S": ["published"]}}}});
+        let pattern =
+            json!({"eventName": ["MODIFY"], "dynamodb": {"OldImage": {"status": {"S": ["draft"]}}, "NewImage": {"status": {"S": ["published"]}}}});
         let publish = json!({"eventName": "MODIFY", "dynamodb": {"OldImage": {"status": {"S": "draft"}}, "NewImage": {"status": {"S": "published"}, "x": {"N": "1"}}}});
-        let view = json!({"eventName": "MODIFY", "dynamodb": {"OldImage": {"status": {"S": "published"}}, "NewImage": {"status": {"S": "published"}}}});
+        let view =
+            json!({"eventName": "MODIFY", "dynamodb": {"OldImage": {"status": {"S": "published"}}, "NewImage": {"status": {"S": "published"}}}});
         assert!(matches(&pattern, &publish));
         assert!(!matches(&pattern, &view));
         assert!(!matches(&pattern, &json!({"eventName": "INSERT"})));

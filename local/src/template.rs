@@ -3,8 +3,8 @@
 //! either anywhere: tests and the local stack build everything from here.
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, ScalarAttributeType,
+    StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 use serde::Deserialize;
 use serde_yaml::Value;
@@ -219,10 +219,10 @@ impl Template {
         let table = table.ok_or("no AWS::DynamoDB::Table resource")?;
         for function in &functions {
             for route in &function.routes {
-                if let Some(name) = &route.authorizer {
-                    if !authorizers.iter().any(|a| &a.name == name) {
-                        return Err(format!("{} {} uses authorizer {name}, which the HttpApi does not define", route.method, route.path));
-                    }
+                if let Some(name) = &route.authorizer
+                    && !authorizers.iter().any(|a| &a.name == name)
+                {
+                    return Err(format!("{} {} uses authorizer {name}, which the HttpApi does not define", route.method, route.path));
                 }
             }
         }
@@ -249,9 +249,10 @@ fn parse_api(resources: &serde_yaml::Mapping) -> Result<(Vec<AuthorizerSpec>, Op
     let mut authorizers = Vec::new();
     for (name, spec) in auth.and_then(|a| a.get("Authorizers")).and_then(Value::as_mapping).into_iter().flatten() {
         let name = name.as_str().unwrap_or_default().to_string();
-        let function = spec.get("FunctionArn").and_then(get_att_target).ok_or_else(|| {
-            format!("authorizer {name}: FunctionArn must be !GetAtt <Function>.Arn")
-        })?;
+        let function = spec
+            .get("FunctionArn")
+            .and_then(get_att_target)
+            .ok_or_else(|| format!("authorizer {name}: FunctionArn must be !GetAtt <Function>.Arn"))?;
         let identity_headers = spec
             .get("Identity")
             .and_then(|i| i.get("Headers"))
@@ -266,9 +267,7 @@ fn parse_api(resources: &serde_yaml::Mapping) -> Result<(Vec<AuthorizerSpec>, Op
 /// `Function` from `!GetAtt Function.Arn` or `Fn::GetAtt: [Function, Arn]`.
 fn get_att_target(value: &Value) -> Option<String> {
     match value {
-        Value::Tagged(tagged) if tagged.tag == "GetAtt" => {
-            tagged.value.as_str().and_then(|s| s.strip_suffix(".Arn")).map(str::to_string)
-        }
+        Value::Tagged(tagged) if tagged.tag == "GetAtt" => tagged.value.as_str().and_then(|s| s.strip_suffix(".Arn")).map(str::to_string),
         Value::Mapping(m) => m.get("Fn::GetAtt")?.as_sequence()?.first()?.as_str().map(str::to_string),
         _ => None,
     }
@@ -384,7 +383,9 @@ impl TableDefinition {
             .create_table()
             .table_name(name)
             .set_billing_mode(self.billing_mode.as_deref().map(BillingMode::from))
-            .set_attribute_definitions(Some(self.attribute_definitions.iter().map(AttributeDef::to_sdk).collect::<Result<_, _>>().map_err(|e| err(&e))?))
+            .set_attribute_definitions(Some(
+                self.attribute_definitions.iter().map(AttributeDef::to_sdk).collect::<Result<_, _>>().map_err(|e| err(&e))?,
+            ))
             .set_key_schema(Some(key_schema(&self.key_schema).map_err(|e| err(&e))?));
         for index in &self.global_secondary_indexes {
             let projection = Projection::builder()
@@ -414,11 +415,7 @@ impl TableDefinition {
                 .update_time_to_live()
                 .table_name(name)
                 .time_to_live_specification(
-                    TimeToLiveSpecification::builder()
-                        .attribute_name(&ttl.attribute_name)
-                        .enabled(true)
-                        .build()
-                        .map_err(|e| err(&e))?,
+                    TimeToLiveSpecification::builder().attribute_name(&ttl.attribute_name).enabled(true).build().map_err(|e| err(&e))?,
                 )
                 .send()
                 .await
@@ -438,9 +435,7 @@ impl AttributeDef {
 }
 
 fn key_schema(keys: &[KeyDef]) -> Result<Vec<KeySchemaElement>, aws_sdk_dynamodb::error::BuildError> {
-    keys.iter()
-        .map(|k| KeySchemaElement::builder().attribute_name(&k.attribute_name).key_type(KeyType::from(k.key_type.as_str())).build())
-        .collect()
+    keys.iter().map(|k| KeySchemaElement::builder().attribute_name(&k.attribute_name).key_type(KeyType::from(k.key_type.as_str())).build()).collect()
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 //! `QUIRE_TEST_DYNAMODB_ENDPOINT` is set, that external endpoint with a
 //! uniquely named table per test, deleted when the test ends.
 
+pub mod spec;
+
 use crate::stack::{LocalStack, Options, Storage};
 use std::ops::Deref;
 use std::sync::{Arc, Mutex, OnceLock};

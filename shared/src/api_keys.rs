@@ -195,13 +195,13 @@ pub struct NewKeyRequest {
 /// overshoot it.
 pub async fn create(table: &Table, caller: &Caller, request: NewKeyRequest) -> Result<NewApiKey, Error> {
     let name = request.name.map(|n| validate::single_line("name", &n, validate::KEY_NAME_MAX_CHARS)).transpose()?;
-    if let Some(days) = request.expires_in_days {
-        if !(1..=validate::KEY_EXPIRY_MAX_DAYS).contains(&days) {
-            return Err(Error::BadRequest {
-                code: "invalid_field",
-                message: format!("expiresInDays must be from 1 to {}", validate::KEY_EXPIRY_MAX_DAYS),
-            });
-        }
+    if let Some(days) = request.expires_in_days
+        && !(1..=validate::KEY_EXPIRY_MAX_DAYS).contains(&days)
+    {
+        return Err(Error::BadRequest {
+            code: "invalid_field",
+            message: format!("expiresInDays must be from 1 to {}", validate::KEY_EXPIRY_MAX_DAYS),
+        });
     }
     let (item, shown) = new_key(caller.user_id, caller.plan, name, request.expires_in_days, clock::now())?;
     let count_it = Update::builder()
@@ -263,10 +263,7 @@ pub async fn revoke(table: &Table, caller: &Caller, key_id: ApiKeyId) -> Result<
         .expression_attribute_values(":false", AttributeValue::Bool(false))
         .expression_attribute_values(":true", AttributeValue::Bool(true))
         .expression_attribute_values(":now", AttributeValue::S(now.rfc3339()))
-        .expression_attribute_values(
-            ":purge",
-            AttributeValue::N(now.plus_days(REVOKED_KEY_RETENTION_DAYS).epoch_seconds().to_string()),
-        )
+        .expression_attribute_values(":purge", AttributeValue::N(now.plus_days(REVOKED_KEY_RETENTION_DAYS).epoch_seconds().to_string()))
         .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
         .build()
         .map_err(Error::internal)?;

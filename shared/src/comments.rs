@@ -2,8 +2,8 @@
 //! partition, oldest first.
 
 use crate::auth::Caller;
-use crate::idempotency::{self, Created, Idempotency, Response};
 use crate::conditions::{Refused, put_new};
+use crate::idempotency::{self, Created, Idempotency, Response};
 use crate::ids::{CommentId, PostId, UserId};
 use crate::{Error, Page, PageRequest, Table, clock, keys, to_item, validate};
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, KeysAndAttributes, TransactWriteItem};
@@ -129,9 +129,10 @@ pub async fn delete(table: &Table, caller: &Caller, post_id: PostId, comment_id:
     }
     let found: Vec<HashMap<String, AttributeValue>> = output.responses.and_then(|mut r| r.remove(table.name())).unwrap_or_default();
     let author_of = |sk: &str| {
-        found.iter().find(|item| item.get(keys::SK).and_then(|v| v.as_s().ok()).map(String::as_str) == Some(sk)).map(|item| {
-            item.get("authorId").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
-        })
+        found
+            .iter()
+            .find(|item| item.get(keys::SK).and_then(|v| v.as_s().ok()).map(String::as_str) == Some(sk))
+            .map(|item| item.get("authorId").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default())
     };
     let Some(comment_author) = author_of(&comment_key.sk) else {
         return Err(Error::not_found("no such comment"));

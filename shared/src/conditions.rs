@@ -25,11 +25,8 @@ impl Cancelled {
         let TransactWriteItemsError::TransactionCanceledException(e) = err.as_service_error()? else {
             return None;
         };
-        let reasons = e
-            .cancellation_reasons()
-            .iter()
-            .map(|r| Reason { code: r.code().unwrap_or("None").to_string(), old: r.item().cloned() })
-            .collect();
+        let reasons =
+            e.cancellation_reasons().iter().map(|r| Reason { code: r.code().unwrap_or("None").to_string(), old: r.item().cloned() }).collect();
         Some(Self(reasons))
     }
 
@@ -59,17 +56,13 @@ pub fn update_condition_failed(err: &SdkError<UpdateItemError>) -> Option<Option
 
 /// The error for a transaction that lost a race: the client may retry.
 pub fn conflict_error() -> crate::Error {
-    crate::Error::Conflict {
-        code: "transaction_conflict",
-        message: "a concurrent request changed the same data; retry the request".into(),
-    }
+    crate::Error::Conflict { code: "transaction_conflict", message: "a concurrent request changed the same data; retry the request".into() }
 }
 
 /// Whether DynamoDB refused a write because the item would pass 400 KB
 /// (an update can grow an item past the limit that a put would have caught).
 pub fn item_too_large<E: aws_sdk_dynamodb::error::ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
-    err.as_service_error()
-        .is_some_and(|e| e.code() == Some("ValidationException") && e.message().is_some_and(|m| m.contains("Item size")))
+    err.as_service_error().is_some_and(|e| e.code() == Some("ValidationException") && e.message().is_some_and(|m| m.contains("Item size")))
 }
 
 pub fn item_too_large_error() -> crate::Error {

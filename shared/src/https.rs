@@ -28,9 +28,9 @@ pub const AMAZON_ROOTS_PEM: &[u8] = include_bytes!("../certs/amazon-trust-servic
 /// The client, trusting Amazon's roots and those in `QUIRE_EXTRA_CA_FILE`.
 pub fn client_from_env() -> Result<SharedHttpClient, Error> {
     let extra = match std::env::var_os(EXTRA_CA_FILE_ENV) {
-        Some(path) => Some(std::fs::read(&path).map_err(|e| {
-            Error::internal(format!("{EXTRA_CA_FILE_ENV}: cannot read {}: {e}", path.to_string_lossy()))
-        })?),
+        Some(path) => {
+            Some(std::fs::read(&path).map_err(|e| Error::internal(format!("{EXTRA_CA_FILE_ENV}: cannot read {}: {e}", path.to_string_lossy())))?)
+        }
         None => None,
     };
     client(extra)
@@ -38,9 +38,7 @@ pub fn client_from_env() -> Result<SharedHttpClient, Error> {
 
 /// The client, trusting Amazon's roots and the certificates in `extra_pem`.
 pub fn client(extra_pem: Option<Vec<u8>>) -> Result<SharedHttpClient, Error> {
-    let mut roots = TrustStore::empty()
-        .with_native_roots(false)
-        .with_pem_certificate(AMAZON_ROOTS_PEM);
+    let mut roots = TrustStore::empty().with_native_roots(false).with_pem_certificate(AMAZON_ROOTS_PEM);
     if let Some(pem) = extra_pem {
         // The SDK panics on a bad certificate when it first connects: check
         // now, so a bad file is an init error that says what is wrong.
@@ -50,10 +48,7 @@ pub fn client(extra_pem: Option<Vec<u8>>) -> Result<SharedHttpClient, Error> {
         }
         roots = roots.with_pem_certificate(pem);
     }
-    let context = TlsContext::builder()
-        .with_trust_store(roots)
-        .build()
-        .map_err(|e| Error::internal(format!("TLS context: {e}")))?;
+    let context = TlsContext::builder().with_trust_store(roots).build().map_err(|e| Error::internal(format!("TLS context: {e}")))?;
     Ok(aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
         .tls_context(context)

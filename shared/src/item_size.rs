@@ -43,9 +43,7 @@ pub fn check(item: &HashMap<String, AttributeValue>) -> Result<(), Error> {
     if size > MAX_ITEM_BYTES {
         return Err(Error::PayloadTooLarge {
             code: "item_too_large",
-            message: format!(
-                "the item would be {size} bytes; DynamoDB stores at most 400 KB ({MAX_ITEM_BYTES} bytes) per item"
-            ),
+            message: format!("the item would be {size} bytes; DynamoDB stores at most 400 KB ({MAX_ITEM_BYTES} bytes) per item"),
         });
     }
     Ok(())
@@ -62,9 +60,9 @@ mod tests {
     #[test]
     fn sizes_follow_dynamodb_rules() {
         let item = HashMap::from([
-            ("PK".to_string(), s("USER#1")),                      // 2 + 6
-            ("n".to_string(), AttributeValue::N("12345".into())), // 1 + 4
-            ("ok".to_string(), AttributeValue::Bool(true)),       // 2 + 1
+            ("PK".to_string(), s("USER#1")),                                // 2 + 6
+            ("n".to_string(), AttributeValue::N("12345".into())),           // 1 + 4
+            ("ok".to_string(), AttributeValue::Bool(true)),                 // 2 + 1
             ("tags".to_string(), AttributeValue::L(vec![s("ab"), s("c")])), // 4 + 3 + (1+2) + (1+1)
         ]);
         assert_eq!(item_size(&item), 8 + 5 + 3 + 12);

@@ -30,10 +30,7 @@ pub struct Key {
 impl Key {
     /// The key as the `Key` parameter of GetItem, UpdateItem, DeleteItem.
     pub fn to_attributes(&self) -> HashMap<String, AttributeValue> {
-        HashMap::from([
-            (PK.to_string(), AttributeValue::S(self.pk.clone())),
-            (SK.to_string(), AttributeValue::S(self.sk.clone())),
-        ])
+        HashMap::from([(PK.to_string(), AttributeValue::S(self.pk.clone())), (SK.to_string(), AttributeValue::S(self.sk.clone()))])
     }
 }
 

@@ -47,10 +47,7 @@ impl PageRequest {
                 .parse::<i32>()
                 .ok()
                 .filter(|n| (1..=MAX_LIMIT).contains(n))
-                .ok_or_else(|| Error::BadRequest {
-                    code: "invalid_limit",
-                    message: format!("limit must be a whole number from 1 to {MAX_LIMIT}"),
-                })?,
+                .ok_or_else(|| Error::BadRequest { code: "invalid_limit", message: format!("limit must be a whole number from 1 to {MAX_LIMIT}") })?,
         };
         let cursor = cursor.filter(|c| !c.is_empty()).map(str::to_string);
         Ok(Self { limit, cursor })
@@ -80,9 +77,7 @@ impl std::fmt::Debug for Cursors {
 impl Cursors {
     pub fn new(key: &[u8]) -> Result<Self, Error> {
         if key.len() < MIN_SIGNING_KEY_BYTES {
-            return Err(Error::internal(format!(
-                "the cursor signing key must be at least {MIN_SIGNING_KEY_BYTES} bytes"
-            )));
+            return Err(Error::internal(format!("the cursor signing key must be at least {MIN_SIGNING_KEY_BYTES} bytes")));
         }
         Ok(Self { key: key.into() })
     }
@@ -157,12 +152,7 @@ impl Table {
             Some(cursor) => Some(self.cursors().verify(listing, cursor)?),
             None => None,
         };
-        let output = query
-            .table_name(self.name())
-            .limit(page.limit + 1)
-            .set_exclusive_start_key(start)
-            .send()
-            .await?;
+        let output = query.table_name(self.name()).limit(page.limit + 1).set_exclusive_start_key(start).send().await?;
         let mut items = output.items.unwrap_or_default();
         let resume_key = if items.len() > page.limit as usize {
             items.truncate(page.limit as usize);
@@ -217,7 +207,7 @@ mod tests {
             good[..good.len() - 2].to_string(),                       // truncated tag
             payload.to_string(),                                      // tag cut off
             format!("{payload}."),
-            other_key,                                                // signed with another secret
+            other_key, // signed with another secret
             "not a cursor".into(),
             "..".into(),
             "%%%.%%%".into(),

@@ -5,8 +5,8 @@
 //! sparse, so each listing reads only what it shows.
 
 use crate::auth::Caller;
-use crate::idempotency::{self, Created, Idempotency, Response};
 use crate::conditions::{Item, Refused, item_too_large, item_too_large_error, put_new, transact, update_condition_failed};
+use crate::idempotency::{self, Created, Idempotency, Response};
 use crate::ids::{NotificationId, PostId, UserId};
 use crate::notifications::{self, About, NotificationItem};
 use crate::{Error, Page, PageRequest, Table, clock, keys, to_item, users, validate};
@@ -234,12 +234,7 @@ fn not_yours() -> Error {
 
 /// Creates a draft owned by the caller: one GetItem (the author's name, and
 /// proof the account still exists) and one PutItem.
-pub async fn create(
-    table: &Table,
-    caller: &Caller,
-    input: NewPost,
-    idempotency: Option<&Idempotency>,
-) -> Result<Created<OwnPostView>, Error> {
+pub async fn create(table: &Table, caller: &Caller, input: NewPost, idempotency: Option<&Idempotency>) -> Result<Created<OwnPostView>, Error> {
     let (title, content, tags) = (title(&input.title)?, content(&input.content)?, tags(&input.tags)?);
     if let Some(first) = idempotency::previous(table, idempotency).await? {
         return Ok(Created::Replayed(first));
@@ -287,8 +282,7 @@ pub async fn create(
 }
 
 async fn get_item(table: &Table, post_id: PostId) -> Result<Option<PostItem>, Error> {
-    let output =
-        table.client().get_item().table_name(table.name()).set_key(Some(keys::post(post_id).to_attributes())).send().await?;
+    let output = table.client().get_item().table_name(table.name()).set_key(Some(keys::post(post_id).to_attributes())).send().await?;
     Ok(output.item.map(serde_dynamo::from_item).transpose()?)
 }
 

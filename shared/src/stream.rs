@@ -76,8 +76,7 @@ pub struct Poison {
 
 /// Whether DynamoDB's TTL removed the item (rather than a request).
 pub fn is_ttl_removal(record: &EventRecord) -> bool {
-    record.event_name == "REMOVE"
-        && record.user_identity.as_ref().is_some_and(|u| u.type_ == "Service" && u.principal_id == "dynamodb.amazonaws.com")
+    record.event_name == "REMOVE" && record.user_identity.as_ref().is_some_and(|u| u.type_ == "Service" && u.principal_id == "dynamodb.amazonaws.com")
 }
 
 fn image<T: DeserializeOwned>(item: &serde_dynamo::Item) -> Result<Option<T>, String> {
@@ -376,7 +375,8 @@ async fn run_actions(table: &Table, actions: &[Action], authors: &mut HashMap<Po
                             .projection_expression("authorId")
                             .send()
                             .await?;
-                        let author = output.item.as_ref().and_then(|i| i.get("authorId")).and_then(|a| a.as_s().ok()).and_then(|a| UserId::parse(a).ok());
+                        let author =
+                            output.item.as_ref().and_then(|i| i.get("authorId")).and_then(|a| a.as_s().ok()).and_then(|a| UserId::parse(a).ok());
                         authors.insert(*post, author);
                         author
                     }
@@ -558,11 +558,8 @@ async fn fan_out(table: &Table, author: UserId, post: PostId, event_id: &str, at
 /// follow edges produces stream records of their own, which cascade to
 /// comments and correct the other users' counts.
 async fn delete_user_data(table: &Table, user: UserId) -> Result<(), Error> {
-    let own_partition = table
-        .client()
-        .query()
-        .key_condition_expression("PK = :pk")
-        .expression_attribute_values(":pk", AttributeValue::S(keys::user_partition(user)));
+    let own_partition =
+        table.client().query().key_condition_expression("PK = :pk").expression_attribute_values(":pk", AttributeValue::S(keys::user_partition(user)));
     delete_all(table, own_partition).await?;
     let following = table
         .client()

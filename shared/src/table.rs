@@ -40,10 +40,8 @@ impl Table {
     /// `AWS_ENDPOINT_URL` point the client at another endpoint). HTTPS trusts
     /// Amazon's roots only ([`crate::https`]).
     pub async fn from_env() -> Result<Self, Error> {
-        let name = std::env::var(TABLE_NAME_ENV)
-            .map_err(|_| Error::internal(format!("{TABLE_NAME_ENV} is not set")))?;
-        let key = std::env::var(CURSOR_SIGNING_KEY_ENV)
-            .map_err(|_| Error::internal(format!("{CURSOR_SIGNING_KEY_ENV} is not set")))?;
+        let name = std::env::var(TABLE_NAME_ENV).map_err(|_| Error::internal(format!("{TABLE_NAME_ENV} is not set")))?;
+        let key = std::env::var(CURSOR_SIGNING_KEY_ENV).map_err(|_| Error::internal(format!("{CURSOR_SIGNING_KEY_ENV} is not set")))?;
         let sdk = aws_config::defaults(BehaviorVersion::latest())
             .http_client(crate::https::client_from_env()?)
             .timeout_config(
@@ -60,7 +58,8 @@ impl Table {
             .load()
             .await;
         let config = aws_sdk_dynamodb::config::Builder::from(&sdk);
-        Ok(Self::with_config(config, name, Cursors::new(key.as_bytes())?))
+        let cursors = Cursors::new(key.as_bytes()).map_err(|e| Error::internal(format!("{CURSOR_SIGNING_KEY_ENV}: {e}")))?;
+        Ok(Self::with_config(config, name, cursors))
     }
 
     /// A client for a local or test endpoint (dynoxide, DynamoDB Local…), with

@@ -2,11 +2,11 @@
 
 use crate::api_keys::{self, NewApiKey};
 use crate::auth::Caller;
-use crate::idempotency::{self, Created, Idempotency, Response};
 use crate::conditions::{Item, Refused, put_new, transact, update_condition_failed};
-use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+use crate::idempotency::{self, Created, Idempotency, Response};
 use crate::ids::UserId;
 use crate::{Error, Page, PageRequest, Table, clock, keys, to_item, validate};
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
@@ -229,13 +229,7 @@ struct EmailGuard {
 
 /// One profile by id (GetItem); 404 if there is none.
 pub async fn get(table: &Table, user_id: UserId) -> Result<UserItem, Error> {
-    let output = table
-        .client()
-        .get_item()
-        .table_name(table.name())
-        .set_key(Some(keys::profile(user_id).to_attributes()))
-        .send()
-        .await?;
+    let output = table.client().get_item().table_name(table.name()).set_key(Some(keys::profile(user_id).to_attributes())).send().await?;
     let item = output.item.ok_or_else(user_not_found)?;
     Ok(serde_dynamo::from_item(item)?)
 }
@@ -330,11 +324,8 @@ pub async fn update_profile(table: &Table, caller: &Caller, patch: ProfilePatch,
 /// Sends a conditional update of a profile: `Ok(new profile)`, or, when the
 /// condition failed, `Err(the profile as it was)` (`None` if there is none).
 async fn conditional_update(request: UpdateItemFluentBuilder) -> Result<Result<UserItem, Option<Item>>, Error> {
-    let result = request
-        .return_values(ReturnValue::AllNew)
-        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-        .send()
-        .await;
+    let result =
+        request.return_values(ReturnValue::AllNew).return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld).send().await;
     match result {
         Ok(output) => Ok(Ok(serde_dynamo::from_item(output.attributes.unwrap_or_default())?)),
         Err(err) => match update_condition_failed(&err) {

@@ -17,9 +17,5 @@ fn main() {
     let started = Instant::now();
     rng.fill(&mut bytes).expect("random bytes");
     let second = started.elapsed();
-    println!(
-        "first_us={} second_us={}",
-        first.as_micros(),
-        second.as_micros()
-    );
+    println!("first_us={} second_us={}", first.as_micros(), second.as_micros());
 }

@@ -106,7 +106,11 @@ async fn write_edges(table: &shared::Table, star: UserId, count: usize) {
 }
 
 /// Stream records not seen before that pass the template's filters.
-async fn fresh(stack: &LocalStack, filters: &[serde_json::Value], seen: &mut HashSet<String>) -> Vec<lambda_http::aws_lambda_events::dynamodb::EventRecord> {
+async fn fresh(
+    stack: &LocalStack,
+    filters: &[serde_json::Value],
+    seen: &mut HashSet<String>,
+) -> Vec<lambda_http::aws_lambda_events::dynamodb::EventRecord> {
     let mut out = Vec::new();
     for record in stack.stream_records().await {
         if seen.insert(record["eventID"].as_str().unwrap().to_string()) && filters.iter().any(|f| local::stream::matches(f, &record)) {

@@ -11,14 +11,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let table = shared::Table::from_env().await?;
     let warm_up = AttributeValue::S("WARMUP".into());
-    let _ = table
-        .client()
-        .get_item()
-        .table_name(table.name())
-        .key("PK", warm_up.clone())
-        .key("SK", warm_up)
-        .send()
-        .await;
+    let _ = table.client().get_item().table_name(table.name()).key("PK", warm_up.clone()).key("SK", warm_up).send().await;
     lambda_http::run(service_fn(move |request| {
         let response = get_post::handle(table.clone(), request);
         async move { Ok::<_, std::convert::Infallible>(functions::http::respond(response.await)) }

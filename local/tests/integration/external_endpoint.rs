@@ -31,9 +31,7 @@ async fn each_test_gets_its_own_table_and_removes_it() {
     let reply = reqwest::get(format!("{}/health", a.url())).await.unwrap();
     assert_eq!(reply.status(), 200);
 
-    let list = |client: aws_sdk_dynamodb::Client| async move {
-        client.list_tables().send().await.unwrap().table_names.unwrap_or_default()
-    };
+    let list = |client: aws_sdk_dynamodb::Client| async move { client.list_tables().send().await.unwrap().table_names.unwrap_or_default() };
     let client = a.table().client().clone();
     assert_eq!(list(client.clone()).await.len(), 2);
     drop(a);

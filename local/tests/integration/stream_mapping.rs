@@ -3,9 +3,8 @@
 //! records after it are processed; a restart neither replays handled records
 //! nor skips unhandled ones.
 
-mod common;
+use crate::common::*;
 use aws_sdk_dynamodb::types::AttributeValue;
-use common::*;
 use local::LocalStack;
 use std::sync::atomic::Ordering::SeqCst;
 

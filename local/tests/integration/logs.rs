@@ -3,8 +3,7 @@
 //! cascades) runs while everything the stack and the functions log is
 //! captured, and no API key, `Authorization` value or email may appear.
 
-mod common;
-use common::*;
+use crate::common::*;
 use local::testing::Logs;
 use serde_json::json;
 
@@ -27,7 +26,8 @@ async fn no_secret_header_or_email_reaches_the_logs() {
     assert_eq!(call(&stack, "GET", &by_email, ada_key, None, &[]).await.status, 200);
     let post = publish_new_post(&stack, &ada.key).await;
     assert_eq!(call(&stack, "PUT", &format!("/users/{}/follow", ada.id), Some(&bob.key), None, &[]).await.status, 204);
-    let comment = call(&stack, "POST", &format!("/posts/{post}/comments"), Some(&bob.key), Some(json!({"text": "Mail me at bob@example.org"})), &[]).await;
+    let comment =
+        call(&stack, "POST", &format!("/posts/{post}/comments"), Some(&bob.key), Some(json!({"text": "Mail me at bob@example.org"})), &[]).await;
     assert_eq!(comment.status, 201);
 
     // Refused credentials: a near miss of a real key (a typo in its id), a
@@ -64,7 +64,8 @@ async fn no_secret_header_or_email_reaches_the_logs() {
 
     let text = logs.text();
     assert!(text.contains("quire::request") && text.contains("denied") && text.contains("request refused"), "the flow was logged:\n{text}");
-    let mut forbidden: Vec<(&str, String)> = vec![("Bearer", "Bearer".into()), ("bearer", "bearer".into()), ("Basic credentials", "YWRhOnNlY3JldA".into())];
+    let mut forbidden: Vec<(&str, String)> =
+        vec![("Bearer", "Bearer".into()), ("bearer", "bearer".into()), ("Basic credentials", "YWRhOnNlY3JldA".into())];
     for key in [&ada.key, &bob.key, &laptop_key, &typo, &wrong_secret] {
         forbidden.push(("an API key", key.clone()));
         forbidden.push(("a key's secret", key.rsplit_once('_').unwrap().1.to_string()));

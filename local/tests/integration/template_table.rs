@@ -1,8 +1,7 @@
 //! The table is created from template.yaml's Table resource, read at run
 //! time: what DynamoDB reports must be what the template declares.
 
-mod common;
-use common::*;
+use crate::common::*;
 use local::template::{Template, default_path};
 use std::collections::BTreeSet;
 

@@ -1,9 +1,8 @@
 //! The round-trip counter (an SDK interceptor) sees every DynamoDB call, by
 //! operation, scoped to the future that made it.
 
-mod common;
+use crate::common::*;
 use aws_sdk_dynamodb::types::AttributeValue;
-use common::*;
 use shared::keys::{Key, PK};
 use shared::round_trips::{record, total};
 

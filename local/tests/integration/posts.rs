@@ -1,9 +1,8 @@
 //! Posts over real HTTP: draft → edit → publish → read → views, ownership,
 //! sparse listings, limits.
 
-mod common;
+use crate::common::*;
 use aws_sdk_dynamodb::types::AttributeValue;
-use common::*;
 use local::testing::Guarantee;
 use serde_json::{Value, json};
 

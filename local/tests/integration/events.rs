@@ -3,8 +3,7 @@
 //! answer that is not a 5xx, the authorizer's event is denied (its key is a
 //! fake), the stream event is processed without failure.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::Path;
 
 fn event(name: &str) -> String {
@@ -23,7 +22,8 @@ async fn every_sample_event_runs_through_its_handler() {
                 let status = response.status().as_u16();
                 assert!(status < 500, "{}: {status}", function.name);
                 if status != 204 {
-                    let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap_or_else(|_| panic!("{}: not JSON", function.name));
+                    let body: serde_json::Value =
+                        serde_json::from_slice(response.body().as_ref()).unwrap_or_else(|_| panic!("{}: not JSON", function.name));
                     if status >= 400 {
                         // The sample's ids name nothing in an empty table; the
                         // request itself must be well formed, so never a 400.

@@ -1,9 +1,8 @@
 //! API keys and the authorizer over real HTTP: create, list, use, revoke,
 //! quotas, expiry, and what API Gateway answers for bad credentials.
 
-mod common;
+use crate::common::*;
 use aws_sdk_dynamodb::types::AttributeValue;
-use common::*;
 use local::testing::Guarantee;
 use serde_json::json;
 

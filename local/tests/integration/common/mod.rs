@@ -1,8 +1,7 @@
 //! HTTP helpers for the integration tests: every request goes over real HTTP
 //! to a `TestStack` (see `local::testing`).
-#![allow(dead_code)]
 
-pub mod spec;
+pub use local::testing::spec;
 
 use reqwest::header::HeaderMap;
 use serde_json::Value;
@@ -91,14 +90,7 @@ pub async fn get(stack: &TestStack, path: &str) -> Reply {
 }
 
 /// A request with optional API key, JSON body and extra headers.
-pub async fn call(
-    stack: &TestStack,
-    method: &str,
-    path: &str,
-    key: Option<&str>,
-    body: Option<Value>,
-    headers: &[(&str, &str)],
-) -> Reply {
+pub async fn call(stack: &TestStack, method: &str, path: &str, key: Option<&str>, body: Option<Value>, headers: &[(&str, &str)]) -> Reply {
     let client = reqwest::Client::new();
     let mut request = client.request(method.parse().unwrap(), format!("{}{path}", stack.url()));
     if let Some(key) = key {
@@ -229,12 +221,20 @@ impl World {
 #[derive(Clone, Copy, Debug)]
 pub enum FieldKind {
     /// One line of text, 1 to `max` characters.
-    Line { max: usize },
+    Line {
+        max: usize,
+    },
     /// Free text up to `max` characters (line breaks allowed); `may_be_empty`.
-    Text { max: usize, may_be_empty: bool },
+    Text {
+        max: usize,
+        may_be_empty: bool,
+    },
     Email,
     /// A whole number from `min` to `max`.
-    Number { min: i64, max: i64 },
+    Number {
+        min: i64,
+        max: i64,
+    },
     /// A plan name: `free` or `pro`.
     Plan,
     /// A list of tags.
@@ -258,7 +258,8 @@ pub fn body_fields(route_key: &str) -> Option<&'static [Field]> {
     use serde_json::json;
     const NAME: Field = Field { name: "name", kind: Line { max: 100 }, required: true, sample: || json!("Ann") };
     const TITLE: Field = Field { name: "title", kind: Line { max: 200 }, required: true, sample: || json!("A title") };
-    const CONTENT: Field = Field { name: "content", kind: Text { max: 100_000, may_be_empty: false }, required: true, sample: || json!("Some words.") };
+    const CONTENT: Field =
+        Field { name: "content", kind: Text { max: 100_000, may_be_empty: false }, required: true, sample: || json!("Some words.") };
     const TAGS: Field = Field { name: "tags", kind: Tags, required: false, sample: || json!(["rust"]) };
     const fn optional(field: Field) -> Field {
         Field { required: false, ..field }
@@ -269,22 +270,22 @@ pub fn body_fields(route_key: &str) -> Option<&'static [Field]> {
     const OPTIONAL_CONTENT: Field = optional(CONTENT);
     let fields: &'static [Field] = match route_key {
         "POST /users" => &[NAME, Field { name: "email", kind: Email, required: true, sample: || json!(email("new")) }],
-        "PATCH /me" => &[
-            OPTIONAL_NAME,
-            Field { name: "bio", kind: Text { max: 500, may_be_empty: true }, required: false, sample: || json!("Hello.") },
-        ],
+        "PATCH /me" => {
+            &[OPTIONAL_NAME, Field { name: "bio", kind: Text { max: 500, may_be_empty: true }, required: false, sample: || json!("Hello.") }]
+        }
         // The World's owner is on the pro plan.
         "PUT /me/plan" => &[
             Field { name: "from", kind: Plan, required: true, sample: || json!("pro") },
             Field { name: "to", kind: Plan, required: true, sample: || json!("free") },
         ],
-        "POST /me/api-keys" => &[
-            OPTIONAL_NAME,
-            Field { name: "expiresInDays", kind: Number { min: 1, max: 365 }, required: false, sample: || json!(30) },
-        ],
+        "POST /me/api-keys" => {
+            &[OPTIONAL_NAME, Field { name: "expiresInDays", kind: Number { min: 1, max: 365 }, required: false, sample: || json!(30) }]
+        }
         "POST /posts" => &[TITLE, CONTENT, TAGS],
         "PATCH /posts/{postId}" => &[OPTIONAL_TITLE, OPTIONAL_CONTENT, TAGS],
-        "POST /posts/{postId}/comments" => &[Field { name: "text", kind: Text { max: 5_000, may_be_empty: false }, required: true, sample: || json!("Nice.") }],
+        "POST /posts/{postId}/comments" => {
+            &[Field { name: "text", kind: Text { max: 5_000, may_be_empty: false }, required: true, sample: || json!("Nice.") }]
+        }
         _ => return None,
     };
     Some(fields)

@@ -1,7 +1,6 @@
 //! The local stack answers over real HTTP, as API Gateway would.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[tokio::test]
 async fn health_answers_with_a_request_id_and_no_dynamodb_call() {

@@ -1,9 +1,8 @@
 //! The item-size guard agrees with the engine: what we refuse with 413 the
 //! engine would refuse too, and what we allow it stores.
 
-mod common;
+use crate::common::*;
 use aws_sdk_dynamodb::types::AttributeValue;
-use common::*;
 use local::testing::Guarantee;
 use serde::Serialize;
 use shared::item_size::MAX_ITEM_BYTES;
@@ -30,7 +29,7 @@ async fn an_oversized_item_is_413_and_would_be_refused_by_dynamodb() {
     assert!(err.to_string().contains("400 KB"));
 
     // Sent anyway, the engine refuses it as DynamoDB does.
-    let raw = serde_dynamo::to_item(&doc(MAX_ITEM_BYTES)).unwrap();
+    let raw = serde_dynamo::to_item(doc(MAX_ITEM_BYTES)).unwrap();
     let refused = table.client().put_item().table_name(table.name()).set_item(Some(raw)).send().await;
     assert!(refused.is_err(), "the engine accepted an item over 400 KB");
 }

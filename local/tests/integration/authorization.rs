@@ -10,9 +10,8 @@
 //! route runs: no `Authorization` header is API Gateway's 401, a key it
 //! denies is API Gateway's 403.
 
-mod common;
+use crate::common::*;
 use aws_sdk_dynamodb::types::AttributeValue;
-use common::*;
 use serde_json::json;
 use std::collections::BTreeSet;
 
@@ -160,7 +159,13 @@ async fn every_authenticated_route_answers_each_credential_as_the_table_says() {
         failures.extend(result.unwrap());
     }
     failures.sort();
-    eprintln!("authorization: {} routes × {} credentials = {} calls, {} wrong", EXPECTED.len(), CREDENTIALS.len(), EXPECTED.len() * CREDENTIALS.len(), failures.len());
+    eprintln!(
+        "authorization: {} routes × {} credentials = {} calls, {} wrong",
+        EXPECTED.len(),
+        CREDENTIALS.len(),
+        EXPECTED.len() * CREDENTIALS.len(),
+        failures.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 

@@ -2,8 +2,7 @@
 //! local stack serves it at `/openapi.json`. (That every reply matches it is
 //! checked by the helpers in `common`, for every request of every test.)
 
-mod common;
-use common::*;
+use crate::common::*;
 use local::template::{Template, default_path};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -55,12 +54,15 @@ fn every_operation_documents_its_errors_and_the_template_auth() {
     let spec = spec();
     assert_eq!(spec["openapi"], "3.1.0");
     assert_eq!(spec["security"], json!([{ "apiKey": [] }]), "the API key is required unless an operation opts out");
-    assert_eq!(spec["components"]["securitySchemes"]["apiKey"], json!({
-        "type": "http",
-        "scheme": "bearer",
-        "bearerFormat": spec["components"]["securitySchemes"]["apiKey"]["bearerFormat"],
-        "description": spec["components"]["securitySchemes"]["apiKey"]["description"],
-    }));
+    assert_eq!(
+        spec["components"]["securitySchemes"]["apiKey"],
+        json!({
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": spec["components"]["securitySchemes"]["apiKey"]["bearerFormat"],
+            "description": spec["components"]["securitySchemes"]["apiKey"]["description"],
+        })
+    );
     let operations = operations(&spec);
     let template = Template::load(&default_path()).unwrap();
     for (route, function) in template.routes() {

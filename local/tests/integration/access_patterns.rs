@@ -2,8 +2,7 @@
 //! checks that each route makes exactly the DynamoDB calls it lists, in
 //! order, and that the table covers every route of template.yaml.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -91,7 +90,11 @@ async fn every_route_makes_exactly_the_calls_the_readme_lists() {
     let notes = call(&stack, "GET", "/me/notifications?unread=true", key, None, &[]).await;
     check("GET /me/notifications", &notes, 200);
     let note = notes.body["items"][0]["id"].as_str().expect("the post_published notification").to_string();
-    check("POST /me/notifications/{notificationId}/read", &call(&stack, "POST", &format!("/me/notifications/{note}/read"), key, None, &[]).await, 200);
+    check(
+        "POST /me/notifications/{notificationId}/read",
+        &call(&stack, "POST", &format!("/me/notifications/{note}/read"), key, None, &[]).await,
+        200,
+    );
     check("DELETE /posts/{postId}", &call(&stack, "DELETE", &format!("/posts/{post}"), key, None, &[]).await, 204);
     check("DELETE /me", &call(&stack, "DELETE", "/me", key, None, &[]).await, 204);
 

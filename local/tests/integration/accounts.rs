@@ -1,8 +1,7 @@
 //! Accounts over real HTTP: sign-up, profiles, optimistic locking, plans,
 //! deletion, and the races that must leave exactly one winner.
 
-mod common;
-use common::*;
+use crate::common::*;
 use local::testing::Guarantee;
 use serde_json::json;
 
@@ -42,7 +41,8 @@ async fn emails_are_unique_ignoring_case_and_spaces() {
 
 #[tokio::test]
 async fn twenty_concurrent_sign_ups_with_one_email_make_one_account() {
-    let Some(stack) = TestStack::requiring(Guarantee::IsolatedTransactions, "twenty_concurrent_sign_ups_with_one_email_make_one_account").await else {
+    let Some(stack) = TestStack::requiring(Guarantee::IsolatedTransactions, "twenty_concurrent_sign_ups_with_one_email_make_one_account").await
+    else {
         return;
     };
     let client = reqwest::Client::new();
@@ -174,10 +174,8 @@ async fn ten_concurrent_plan_changes_have_one_winner() {
     let stack = TestStack::start().await;
     let ada = sign_up(&stack, "Ada", &email("ada")).await;
     let client = reqwest::Client::new();
-    let statuses = race(10, |_| {
-        client.put(format!("{}/me/plan", stack.url())).bearer_auth(&ada.key).json(&json!({"from": "free", "to": "pro"}))
-    })
-    .await;
+    let statuses =
+        race(10, |_| client.put(format!("{}/me/plan", stack.url())).bearer_auth(&ada.key).json(&json!({"from": "free", "to": "pro"}))).await;
     assert_eq!((count(&statuses, 200), count(&statuses, 409)), (1, 9), "{statuses:?}");
     let me = call(&stack, "GET", "/me", Some(&ada.key), None, &[]).await;
     assert_eq!(me.body["plan"], "pro");

@@ -3,8 +3,7 @@
 //! and the stream resumes from its checkpoint without losing or double
 //! counting a record (the counters end exactly equal to what is stored).
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::process::{Child, Command, Stdio};

@@ -2,9 +2,8 @@
 //! first response and creates nothing; another body under the same key is
 //! 422; concurrent retries create once; records are encrypted and expire.
 
-mod common;
+use crate::common::*;
 use aws_sdk_dynamodb::types::AttributeValue;
-use common::*;
 use local::testing::Guarantee;
 use serde_json::json;
 
@@ -168,14 +167,8 @@ async fn expire(stack: &TestStack, key: &shared::keys::Key) {
 
 async fn record(stack: &TestStack, scope: &str, key: &str) -> std::collections::HashMap<String, AttributeValue> {
     let table = stack.table();
-    let output = table
-        .client()
-        .get_item()
-        .table_name(table.name())
-        .set_key(Some(shared::keys::idempotency(scope, key).to_attributes()))
-        .send()
-        .await
-        .unwrap();
+    let output =
+        table.client().get_item().table_name(table.name()).set_key(Some(shared::keys::idempotency(scope, key).to_attributes())).send().await.unwrap();
     output.item.expect("the record exists")
 }
 

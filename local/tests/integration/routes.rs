@@ -27,11 +27,8 @@ fn every_template_handler_is_registered_and_every_registered_function_deployed()
     let routed: BTreeSet<&str> = template.functions.iter().filter(|f| !f.routes.is_empty()).map(|f| f.handler.as_str()).collect();
     assert_eq!(routed, registered(|f| f.http().is_some()), "template.yaml route functions' Handlers vs the registry's HTTP functions");
 
-    let authorizer_functions: BTreeSet<&str> = template
-        .authorizers
-        .iter()
-        .map(|a| template.functions.iter().find(|f| f.logical_id == a.function).unwrap().handler.as_str())
-        .collect();
+    let authorizer_functions: BTreeSet<&str> =
+        template.authorizers.iter().map(|a| template.functions.iter().find(|f| f.logical_id == a.function).unwrap().handler.as_str()).collect();
     assert_eq!(authorizer_functions, registered(|f| f.authorizer().is_some()));
 
     let stream_functions: BTreeSet<&str> = template.functions.iter().filter(|f| f.stream.is_some()).map(|f| f.handler.as_str()).collect();
@@ -84,9 +81,12 @@ fn every_function_has_a_sample_event_that_decodes() {
         let text = std::fs::read_to_string(&file).unwrap_or_else(|_| panic!("{} has no sample event {}", function.name, file.display()));
         match function.kind {
             functions::Kind::Http(_) => drop(functions::event::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()))),
-            functions::Kind::Authorizer(_) => drop(serde_json::from_str::<AuthorizerRequest>(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()))),
+            functions::Kind::Authorizer(_) => {
+                drop(serde_json::from_str::<AuthorizerRequest>(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display())))
+            }
             functions::Kind::Stream(_) => {
-                let event: lambda_http::aws_lambda_events::dynamodb::Event = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+                let event: lambda_http::aws_lambda_events::dynamodb::Event =
+                    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
                 assert!(!event.records.is_empty());
             }
         }
@@ -172,4 +172,3 @@ fn the_iam_check_catches_wildcards_stray_resources_and_undeclared_grants() {
         assert!(violations.iter().any(|v| v.contains(expected)), "{to:?} should be caught ({expected}): {violations:?}");
     }
 }
-

@@ -2,9 +2,8 @@
 //! ordered, cost one Query each, end with `nextCursor: null`, and refuse
 //! tampered or foreign cursors before any DynamoDB call.
 
-mod common;
+use crate::common::*;
 use aws_sdk_dynamodb::types::AttributeValue;
-use common::*;
 use serde::{Deserialize, Serialize};
 use shared::round_trips::record;
 use shared::{Page, PageRequest};
@@ -27,11 +26,7 @@ async fn fill(stack: &TestStack, partition: &str, count: u32) {
 
 async fn page(stack: &TestStack, listing: &str, partition: &str, request: &PageRequest) -> (Result<Page<Row>, shared::Error>, Vec<String>) {
     let table = stack.table();
-    let query = table
-        .client()
-        .query()
-        .key_condition_expression("PK = :pk")
-        .expression_attribute_values(":pk", AttributeValue::S(partition.into()));
+    let query = table.client().query().key_condition_expression("PK = :pk").expression_attribute_values(":pk", AttributeValue::S(partition.into()));
     record(table.query_page::<Row>(listing, &["PK", "SK"], query, request)).await
 }
 

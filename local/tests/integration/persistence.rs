@@ -1,9 +1,8 @@
 //! The local stack keeps its data (and its cursor signing key) in the data
 //! folder across restarts, and `cargo run -p local` starts and stops cleanly.
 
-mod common;
+use crate::common::folder_options;
 use aws_sdk_dynamodb::types::AttributeValue;
-use common::folder_options;
 use local::LocalStack;
 use shared::keys::Key;
 use std::process::{Command, Stdio};
@@ -100,10 +99,8 @@ fn a_template_route_without_a_handler_stops_the_command_with_a_clear_message() {
     let path = dir.join("template.yaml");
     std::fs::write(&path, text).unwrap();
 
-    let output = Command::new(env!("CARGO_BIN_EXE_local"))
-        .args(["--in-memory", "--port", "0", "--template", path.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_local")).args(["--in-memory", "--port", "0", "--template", path.to_str().unwrap()]).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
     assert!(stderr.contains("GET /orphan") && stderr.contains("OrphanFunction") && stderr.contains("\"orphan\""), "{stderr}");

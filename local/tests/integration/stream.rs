@@ -1,9 +1,8 @@
 //! The stream processor end to end on the local stack: counters and
 //! notifications settle right, and cascades complete.
 
-mod common;
+use crate::common::*;
 use aws_sdk_dynamodb::types::AttributeValue;
-use common::*;
 use local::testing::Guarantee;
 use serde_json::{Value, json};
 

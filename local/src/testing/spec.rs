@@ -29,7 +29,7 @@ struct Spec {
 fn spec() -> &'static Spec {
     static SPEC: OnceLock<Spec> = OnceLock::new();
     SPEC.get_or_init(|| {
-        let doc = local::openapi::load(&local::openapi::default_path()).unwrap_or_else(|e| panic!("{e}"));
+        let doc = crate::openapi::load(&crate::openapi::default_path()).unwrap_or_else(|e| panic!("{e}"));
         let registry = Registry::new()
             .draft(jsonschema::Draft::Draft202012)
             .add(BASE, doc.clone())
@@ -52,8 +52,7 @@ impl Spec {
         let segments: Vec<&str> = path.split('/').skip(1).collect();
         let matches = |template: &str| {
             let parts: Vec<&str> = template.split('/').skip(1).collect();
-            parts.len() == segments.len()
-                && parts.iter().zip(&segments).all(|(p, s)| if p.starts_with('{') { !s.is_empty() } else { p == s })
+            parts.len() == segments.len() && parts.iter().zip(&segments).all(|(p, s)| if p.starts_with('{') { !s.is_empty() } else { p == s })
         };
         let paths = self.doc["paths"].as_object()?;
         paths

@@ -1,8 +1,7 @@
 //! Comments, follows and notifications over real HTTP.
 
-mod common;
+use crate::common::*;
 use aws_sdk_dynamodb::types::AttributeValue;
-use common::*;
 use local::testing::Guarantee;
 use serde_json::json;
 
@@ -38,7 +37,8 @@ async fn comments_are_paged_oldest_first_and_only_on_published_posts() {
     let post = published_post(&stack, &ada.key).await;
     let mut written = Vec::new();
     for n in 0..20 {
-        let reply = call(&stack, "POST", &format!("/posts/{post}/comments"), Some(&bob.key), Some(json!({"text": format!("comment {n}")})), &[]).await;
+        let reply =
+            call(&stack, "POST", &format!("/posts/{post}/comments"), Some(&bob.key), Some(json!({"text": format!("comment {n}")})), &[]).await;
         assert_eq!(reply.status, 201, "{}", reply.brief());
         assert_eq!(reply.body["authorId"], bob.id.as_str());
         written.push(reply.body["text"].as_str().unwrap().to_string());
@@ -49,7 +49,9 @@ async fn comments_are_paged_oldest_first_and_only_on_published_posts() {
 
     let draft = call(&stack, "POST", "/posts", Some(&ada.key), Some(json!({"title": "D", "content": "C"})), &[]).await;
     let draft_id = draft.body["id"].as_str().unwrap();
-    call(&stack, "POST", &format!("/posts/{draft_id}/comments"), Some(&bob.key), Some(json!({"text": "early"})), &[]).await.assert_error(404, "not_found");
+    call(&stack, "POST", &format!("/posts/{draft_id}/comments"), Some(&bob.key), Some(json!({"text": "early"})), &[])
+        .await
+        .assert_error(404, "not_found");
     let missing = ulid::Ulid::new();
     call(&stack, "POST", &format!("/posts/{missing}/comments"), Some(&bob.key), Some(json!({"text": "x"})), &[]).await.assert_error(404, "not_found");
     for (body, code) in [(json!({"text": ""}), "invalid_field"), (json!({"text": "x".repeat(5001)}), "invalid_field"), (json!({}), "invalid_json")] {

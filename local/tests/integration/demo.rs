@@ -1,8 +1,7 @@
 //! The demo-data command fills a stack through its API, and what it reports
 //! is what the API then shows.
 
-mod common;
-use common::*;
+use crate::common::*;
 use local::demo::{Sizes, fill};
 
 #[tokio::test]
