@@ -58,7 +58,11 @@ impl Table {
             .load()
             .await;
         let config = aws_sdk_dynamodb::config::Builder::from(&sdk);
-        let cursors = Cursors::new(key.as_bytes()).map_err(|e| Error::internal(format!("{CURSOR_SIGNING_KEY_ENV}: {e}")))?;
+        // Name the variable in the init error (without a second "internal error:").
+        let cursors = Cursors::new(key.as_bytes()).map_err(|e| match e {
+            Error::Internal(detail) => Error::internal(format!("{CURSOR_SIGNING_KEY_ENV}: {detail}")),
+            other => other,
+        })?;
         Ok(Self::with_config(config, name, cursors))
     }
 
