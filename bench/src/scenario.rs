@@ -9,8 +9,8 @@
 //! `update-me` sends the ETag of its last answer as `If-Match`, and so on.
 
 use serde_json::Value;
+use shared::Plan;
 use shared::ids::{CommentId, NotificationId, PostId, UserId};
-use shared::users::Plan;
 use shared::{Caller, Table};
 
 /// The made-up ids of the sample events (see events/*.json).
@@ -109,7 +109,7 @@ async fn fresh_notification(table: &Table, user: &Caller) -> Result<Notification
     use shared::notifications::{About, Kind, NotificationItem};
     let id = NotificationId::generate();
     let item = NotificationItem::new(user.user_id, id, Kind::PostPublished, About::default(), shared::clock::now());
-    table.client().put_item().table_name(table.name()).set_item(Some(shared::to_item(&item).map_err(err)?)).send().await.map_err(err)?;
+    table.client().put_item().table_name(table.name()).set_item(Some(item.to_item().map_err(err)?)).send().await.map_err(err)?;
     Ok(id)
 }
 

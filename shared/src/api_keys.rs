@@ -6,11 +6,12 @@
 //! is 256 random bits in hex; only its SHA-256 is stored.
 
 use crate::auth::Caller;
-use crate::conditions::{Item, Refused, put_new, transact, update_condition_failed};
+use crate::conditions::{Item, update_condition_failed};
 use crate::ids::{ApiKeyId, UserId};
-use crate::users::Plan;
-use crate::{Error, Page, PageRequest, Table, clock, keys, to_item, validate};
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use crate::keys::Placement;
+use crate::transaction::{Refused, Transaction};
+use crate::{Error, Page, PageRequest, Plan, Table, clock, keys, to_item, validate};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, Update};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -20,14 +21,15 @@ const SECRET_HEX_LEN: usize = 64;
 /// Revoked keys stay listed this long, then TTL removes them.
 pub const REVOKED_KEY_RETENTION_DAYS: u32 = 30;
 
+/// The parts of the key transactions: the profile, which keeps the quota's
+/// count, and the key.
+const PROFILE: &str = "profile";
+const KEY: &str = "key";
+
 /// The `USER#<id>` / `APIKEY#<keyId>` item.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKeyItem {
-    #[serde(rename = "PK")]
-    pub pk: String,
-    #[serde(rename = "SK")]
-    pub sk: String,
     pub entity: String,
     pub key_id: ApiKeyId,
     pub user_id: UserId,
@@ -153,10 +155,7 @@ pub(crate) fn new_key(
 ) -> Result<(Item, NewApiKey), Error> {
     let key = KeyString::generate(user_id);
     let expires_at = expires_in_days.map(|days| now.plus_days(days).epoch_seconds());
-    let record = keys::api_key(user_id, key.key_id);
     let item = ApiKeyItem {
-        pk: record.pk,
-        sk: record.sk,
         entity: ENTITY.into(),
         key_id: key.key_id,
         user_id,
@@ -179,7 +178,7 @@ pub(crate) fn new_key(
         created_at: item.created_at.clone(),
         expires_at: expires_at.and_then(clock::rfc3339_from_epoch),
     };
-    Ok((to_item(&item)?, shown))
+    Ok((to_item(&item, &Placement::new(keys::api_key(user_id, key.key_id)))?, shown))
 }
 
 /// `POST /me/api-keys` body.
@@ -220,9 +219,9 @@ pub async fn create(table: &Table, caller: &Caller, request: NewKeyRequest) -> R
         .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
         .build()
         .map_err(Error::internal)?;
-    match transact(table, vec![TransactWriteItem::builder().update(count_it).build(), put_new(table, item)?]).await {
+    match Transaction::new().update(PROFILE, count_it).put_new(KEY, table, item)?.send(table).await {
         Ok(()) => Ok(shown),
-        Err(Refused::Cancelled(c)) if c.failed(0) => match c.old(0) {
+        Err(Refused::Cancelled(c)) if c.failed(PROFILE) => match c.old(PROFILE) {
             None => Err(Error::not_found("this account no longer exists")),
             Some(profile) => {
                 let plan = profile.get("plan").and_then(|p| p.as_s().ok()).map_or("current", String::as_str);
@@ -239,15 +238,8 @@ pub async fn create(table: &Table, caller: &Caller, request: NewKeyRequest) -> R
 
 /// The caller's keys, oldest first: one Query per page.
 pub async fn list(table: &Table, caller: &Caller, page: &PageRequest) -> Result<Page<ApiKeyView>, Error> {
-    let query = table
-        .client()
-        .query()
-        .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-        .expression_attribute_values(":pk", AttributeValue::S(keys::user_partition(caller.user_id)))
-        .expression_attribute_values(":prefix", AttributeValue::S(keys::API_KEY_PREFIX.into()));
-    let listing = format!("api-keys:{}", caller.user_id);
-    let page: Page<ApiKeyItem> = table.query_page(&listing, &[keys::PK, keys::SK], query, page).await?;
-    Ok(Page { items: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_cursor })
+    let page: Page<ApiKeyItem> = table.query_page(&keys::api_keys(caller.user_id), page).await?;
+    Ok(page.map(Into::into))
 }
 
 /// Revokes one of the caller's keys (idempotent), freeing its place in the
@@ -275,14 +267,13 @@ pub async fn revoke(table: &Table, caller: &Caller, key_id: ApiKeyId) -> Result<
         .expression_attribute_values(":minusOne", AttributeValue::N("-1".into()))
         .build()
         .map_err(Error::internal)?;
-    let items = vec![TransactWriteItem::builder().update(deactivate).build(), TransactWriteItem::builder().update(uncount).build()];
-    match transact(table, items).await {
+    match Transaction::new().update(KEY, deactivate).update(PROFILE, uncount).send(table).await {
         Ok(()) => Ok(()),
-        Err(Refused::Cancelled(c)) if c.failed(0) => match c.old(0) {
+        Err(Refused::Cancelled(c)) if c.failed(KEY) => match c.old(KEY) {
             None => Err(Error::not_found("no such API key")),
             Some(_) => Ok(()), // already revoked
         },
-        Err(Refused::Cancelled(c)) if c.failed(1) => Err(Error::not_found("this account no longer exists")),
+        Err(Refused::Cancelled(c)) if c.failed(PROFILE) => Err(Error::not_found("this account no longer exists")),
         Err(refused) => Err(refused.into()),
     }
 }

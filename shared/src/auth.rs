@@ -2,7 +2,7 @@
 //! authenticated route (API Gateway puts it in `requestContext.authorizer.lambda`).
 
 use crate::ids::{ApiKeyId, UserId};
-use crate::users::Plan;
+use crate::plan::Plan;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,24 +2,25 @@
 //! partition, oldest first.
 
 use crate::auth::Caller;
-use crate::conditions::{Refused, put_new};
 use crate::idempotency::{self, Created, Idempotency, Response};
 use crate::ids::{CommentId, PostId, UserId};
+use crate::keys::Placement;
+use crate::transaction::{Refused, Transaction};
 use crate::{Error, Page, PageRequest, Table, clock, keys, to_item, validate};
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, KeysAndAttributes, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, KeysAndAttributes};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 pub const TEXT_MAX_CHARS: usize = 5_000;
 pub const ENTITY: &str = "comment";
 
+/// The parts of the comment transaction.
+const POST: &str = "post";
+const COMMENT: &str = "comment";
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CommentItem {
-    #[serde(rename = "PK")]
-    pub pk: String,
-    #[serde(rename = "SK")]
-    pub sk: String,
     pub entity: String,
     pub comment_id: CommentId,
     pub post_id: PostId,
@@ -69,17 +70,7 @@ pub async fn create(
     }
     let now = clock::now();
     let comment_id = CommentId::generate();
-    let key = keys::comment(post_id, comment_id);
-    let comment = CommentItem {
-        pk: key.pk,
-        sk: key.sk,
-        entity: ENTITY.into(),
-        comment_id,
-        post_id,
-        author_id: caller.user_id,
-        text,
-        created_at: now.rfc3339(),
-    };
+    let comment = CommentItem { entity: ENTITY.into(), comment_id, post_id, author_id: caller.user_id, text, created_at: now.rfc3339() };
     let post_is_published = ConditionCheck::builder()
         .table_name(table.name())
         .set_key(Some(keys::post(post_id).to_attributes()))
@@ -88,27 +79,21 @@ pub async fn create(
         .expression_attribute_values(":published", AttributeValue::S("published".into()))
         .build()
         .map_err(Error::internal)?;
-    let items = vec![TransactWriteItem::builder().condition_check(post_is_published).build(), put_new(table, to_item(&comment)?)?];
+    let item = to_item(&comment, &Placement::new(keys::comment(post_id, comment_id)))?;
+    let transaction = Transaction::new().check(POST, post_is_published).put_new(COMMENT, table, item)?;
     let view = CommentView::from(comment);
-    match idempotency::transact_maybe_recorded(table, idempotency, items, || Response::new(201, None, &view), now).await {
+    match idempotency::transact_maybe_recorded(table, idempotency, transaction, || Response::new(201, None, &view), now).await {
         Ok(None) => Ok(Created::New(view)),
         Ok(Some(first)) => Ok(Created::Replayed(first)),
-        Err(Refused::Cancelled(c)) if c.failed(0) => Err(Error::not_found("no such published post")),
+        Err(Refused::Cancelled(c)) if c.failed(POST) => Err(Error::not_found("no such published post")),
         Err(refused) => Err(refused.into()),
     }
 }
 
 /// A post's comments, oldest first: one Query per page. (A missing post has none.)
 pub async fn list(table: &Table, post_id: PostId, page: &PageRequest) -> Result<Page<CommentView>, Error> {
-    let query = table
-        .client()
-        .query()
-        .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-        .expression_attribute_values(":pk", AttributeValue::S(keys::post_partition(post_id)))
-        .expression_attribute_values(":prefix", AttributeValue::S(keys::COMMENT_PREFIX.into()));
-    let listing = format!("comments:{post_id}");
-    let page: Page<CommentItem> = table.query_page(&listing, &[keys::PK, keys::SK], query, page).await?;
-    Ok(Page { items: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_cursor })
+    let page: Page<CommentItem> = table.query_page(&keys::comments(post_id), page).await?;
+    Ok(page.map(Into::into))
 }
 
 /// Deletes a comment: its author or the post's author may (403 for anyone

@@ -16,10 +16,11 @@
 //! plain text.
 
 use crate::clock::Now;
-use crate::conditions::{Item, Refused, transact};
 use crate::ids::UserId;
+use crate::keys::Placement;
+use crate::transaction::{Refused, Transaction};
 use crate::{Error, Table, keys, to_item};
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Put};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -33,6 +34,8 @@ pub const TTL_HOURS: i64 = 24;
 pub const MAX_KEY_CHARS: usize = 255;
 const ENTITY: &str = "idempotency";
 const KEY_PURPOSE: &str = "idempotency-response-encryption";
+/// The record's part in the transaction that creates what it records.
+const RECORD: &str = "idempotency record";
 
 /// A request that carries an `Idempotency-Key`.
 pub struct Idempotency {
@@ -105,10 +108,6 @@ impl<T> Created<T> {
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Record {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
     entity: String,
     fingerprint: String,
     /// 12-byte nonce followed by the sealed response, base64.
@@ -125,18 +124,18 @@ pub async fn previous(table: &Table, request: Option<&Idempotency>) -> Result<Op
     }
 }
 
-/// Without a key: `items` in one TransactWriteItems. With one: the same,
-/// plus the record of `response` (see [`transact_recorded`]).
+/// Without a key: `transaction` as it is. With one: the same, plus the
+/// record of `response` (see [`transact_recorded`]).
 pub async fn transact_maybe_recorded(
     table: &Table,
     request: Option<&Idempotency>,
-    items: Vec<TransactWriteItem>,
+    transaction: Transaction,
     response: impl FnOnce() -> Result<Response, Error>,
     now: Now,
 ) -> Result<Option<Response>, Refused> {
     match request {
-        None => transact(table, items).await.map(|()| None),
-        Some(request) => transact_recorded(table, request, items, &response().map_err(Refused::Failed)?, now).await,
+        None => transaction.send(table).await.map(|()| None),
+        Some(request) => transact_recorded(table, request, transaction, &response().map_err(Refused::Failed)?, now).await,
     }
 }
 
@@ -159,27 +158,26 @@ pub async fn replay(table: &Table, request: &Idempotency) -> Result<Option<Respo
     let (nonce, ciphertext) = sealed.split_at_checked(12).ok_or_else(|| Error::internal("sealed response too short"))?;
     let plain = request
         .cipher(table)
-        .decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: record.pk.as_bytes() })
+        .decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: request.key.pk.as_bytes() })
         .map_err(|_| Error::internal("an idempotency record did not decrypt"))?;
     Ok(Some(serde_json::from_slice(&plain).map_err(Error::internal)?))
 }
 
-/// Writes `items` in one TransactWriteItems together with the record of
-/// `response` (a Put on the key, which must be absent or expired). If a
-/// concurrent request with the same key won, returns its response instead.
-/// Other refusals come back as they are, for the caller to read by index.
+/// Sends `transaction` together with the record of `response` (a Put on the
+/// key, which must be absent or expired). If a concurrent request with the
+/// same key won, returns its response instead. Other refusals come back as
+/// they are, for the caller to read by part.
 pub async fn transact_recorded(
     table: &Table,
     request: &Idempotency,
-    mut items: Vec<TransactWriteItem>,
+    transaction: Transaction,
     response: &Response,
     now: Now,
 ) -> Result<Option<Response>, Refused> {
-    let record_index = items.len();
-    items.push(record_put(table, request, response, now).map_err(Refused::Failed)?);
-    match transact(table, items).await {
+    let transaction = transaction.put(RECORD, record_put(table, request, response, now).map_err(Refused::Failed)?);
+    match transaction.send(table).await {
         Ok(()) => Ok(None),
-        Err(Refused::Cancelled(c)) if c.failed(record_index) => match replay(table, request).await {
+        Err(Refused::Cancelled(c)) if c.failed(RECORD) => match replay(table, request).await {
             Ok(Some(first)) => Ok(Some(first)),
             // Gone again already (expired between the two calls): let the client retry.
             Ok(None) => Err(Refused::Failed(crate::conditions::conflict_error())),
@@ -189,7 +187,7 @@ pub async fn transact_recorded(
     }
 }
 
-fn record_put(table: &Table, request: &Idempotency, response: &Response, now: Now) -> Result<TransactWriteItem, Error> {
+fn record_put(table: &Table, request: &Idempotency, response: &Response, now: Now) -> Result<Put, Error> {
     let mut nonce = [0u8; 12];
     crate::random::fill(&mut nonce);
     let plain = serde_json::to_vec(response).map_err(Error::internal)?;
@@ -198,23 +196,20 @@ fn record_put(table: &Table, request: &Idempotency, response: &Response, now: No
         .encrypt(Nonce::from_slice(&nonce), Payload { msg: &plain, aad: request.key.pk.as_bytes() })
         .map_err(|_| Error::internal("sealing an idempotency record"))?;
     let record = Record {
-        pk: request.key.pk.clone(),
-        sk: request.key.sk.clone(),
         entity: ENTITY.into(),
         fingerprint: request.fingerprint.clone(),
         sealed: BASE64.encode([nonce.as_slice(), &ciphertext].concat()),
         expires_at: now.epoch_seconds() + TTL_HOURS * 3600,
     };
-    let item: Item = to_item(&record)?;
-    let put = Put::builder()
+    let item = to_item(&record, &Placement::new(request.key.clone()))?;
+    Put::builder()
         .table_name(table.name())
         .set_item(Some(item))
         .condition_expression("attribute_not_exists(PK) OR #expires <= :now")
         .expression_attribute_names("#expires", keys::EXPIRES_AT)
         .expression_attribute_values(":now", AttributeValue::N(now.epoch_seconds().to_string()))
         .build()
-        .map_err(Error::internal)?;
-    Ok(TransactWriteItem::builder().put(put).build())
+        .map_err(Error::internal)
 }
 
 #[cfg(test)]

@@ -11,12 +11,18 @@ use std::collections::HashMap;
 
 pub const PK: &str = "PK";
 pub const SK: &str = "SK";
-pub const GSI1: &str = "GSI1";
-pub const GSI1PK: &str = "GSI1PK";
-pub const GSI1SK: &str = "GSI1SK";
-pub const GSI2: &str = "GSI2";
-pub const GSI2PK: &str = "GSI2PK";
-pub const GSI2SK: &str = "GSI2SK";
+
+/// A global secondary index: its name and key attributes, as template.yaml
+/// declares them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Index {
+    pub name: &'static str,
+    pub pk: &'static str,
+    pub sk: &'static str,
+}
+
+pub const GSI1: Index = Index { name: "GSI1", pk: "GSI1PK", sk: "GSI1SK" };
+pub const GSI2: Index = Index { name: "GSI2", pk: "GSI2PK", sk: "GSI2SK" };
 /// The TTL attribute (epoch seconds), as declared in template.yaml.
 pub const EXPIRES_AT: &str = "expiresAt";
 
@@ -34,13 +40,95 @@ impl Key {
     }
 }
 
+/// Where an item sits: its primary key, and its key in each index that
+/// lists it. Entities hold none of these attributes; [`crate::to_item`] adds
+/// them when the item is written, so their names are stated only here.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Placement {
+    pub key: Key,
+    pub gsi1: Option<Key>,
+    pub gsi2: Option<Key>,
+}
+
+impl Placement {
+    pub fn new(key: Key) -> Self {
+        Self { key, gsi1: None, gsi2: None }
+    }
+
+    pub fn in_gsi1(self, pk: String, sk: String) -> Self {
+        Self { gsi1: Some(Key { pk, sk }), ..self }
+    }
+
+    pub fn in_gsi2(self, pk: String, sk: String) -> Self {
+        Self { gsi2: Some(Key { pk, sk }), ..self }
+    }
+
+    pub fn to_attributes(&self) -> HashMap<String, AttributeValue> {
+        let mut attributes = self.key.to_attributes();
+        for (index, key) in [(GSI1, &self.gsi1), (GSI2, &self.gsi2)] {
+            if let Some(key) = key {
+                attributes.insert(index.pk.into(), AttributeValue::S(key.pk.clone()));
+                attributes.insert(index.sk.into(), AttributeValue::S(key.sk.clone()));
+            }
+        }
+        attributes
+    }
+}
+
+/// One listing: a partition of the table or of an index, optionally only
+/// the sort keys with a prefix, in one direction. Its `name` is signed into
+/// its cursors, so a cursor resumes only the listing it was made for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listing {
+    pub name: String,
+    /// `None`: the table itself.
+    pub index: Option<Index>,
+    pub partition: String,
+    pub sort_prefix: Option<&'static str>,
+    pub newest_first: bool,
+}
+
+impl Listing {
+    fn table(name: String, partition: String, sort_prefix: &'static str, newest_first: bool) -> Self {
+        Self { name, index: None, partition, sort_prefix: Some(sort_prefix), newest_first }
+    }
+
+    fn index(name: String, index: Index, partition: String, newest_first: bool) -> Self {
+        Self { name, index: Some(index), partition, sort_prefix: None, newest_first }
+    }
+
+    pub fn partition_attribute(&self) -> &'static str {
+        self.index.map_or(PK, |i| i.pk)
+    }
+
+    pub fn sort_attribute(&self) -> &'static str {
+        self.index.map_or(SK, |i| i.sk)
+    }
+
+    /// The attributes that make up a position in the listing (what a cursor
+    /// holds): the table's keys, plus the index's on an index.
+    pub fn position_attributes(&self) -> Vec<&'static str> {
+        match self.index {
+            None => vec![PK, SK],
+            Some(index) => vec![PK, SK, index.pk, index.sk],
+        }
+    }
+}
+
 pub fn user_partition(user: UserId) -> String {
     format!("USER#{user}")
 }
 
 /// A user's profile: `USER#<id>` / `PROFILE`.
 pub fn profile(user: UserId) -> Key {
-    Key { pk: user_partition(user), sk: "PROFILE".into() }
+    Key { pk: user_partition(user), sk: PROFILE_SORT.into() }
+}
+/// The sort key of every profile (in the table, and in GSI2 by email).
+pub const PROFILE_SORT: &str = "PROFILE";
+
+/// A profile's place in GSI2, by email.
+pub fn by_email(email: &str) -> Key {
+    Key { pk: email_partition(email), sk: PROFILE_SORT.into() }
 }
 
 /// The partition of GSI1 holding every profile (the all-users listing);
@@ -48,6 +136,17 @@ pub fn profile(user: UserId) -> Key {
 pub const ALL_USERS: &str = "USERS";
 pub fn all_users_sort(user: UserId) -> String {
     format!("USER#{user}")
+}
+
+/// Where a profile sits: in GSI1's all-users partition and, by email, in GSI2.
+pub fn profile_placement(user: UserId, email: &str) -> Placement {
+    let email = by_email(email);
+    Placement::new(profile(user)).in_gsi1(ALL_USERS.into(), all_users_sort(user)).in_gsi2(email.pk, email.sk)
+}
+
+/// Every user, newest first.
+pub fn all_users() -> Listing {
+    Listing::index("users".into(), GSI1, ALL_USERS.into(), true)
 }
 
 /// The guard item that makes an email unique: `EMAIL#<email>` / `EMAIL`.
@@ -67,6 +166,11 @@ pub fn api_key(user: UserId, key: ApiKeyId) -> Key {
 }
 pub const API_KEY_PREFIX: &str = "APIKEY#";
 
+/// A user's API keys, oldest first.
+pub fn api_keys(user: UserId) -> Listing {
+    Listing::table(format!("api-keys:{user}"), user_partition(user), API_KEY_PREFIX, false)
+}
+
 /// A post: `POST#<id>` / `POST`. Its comments share the partition.
 pub fn post(post: PostId) -> Key {
     Key { pk: post_partition(post), sk: "POST".into() }
@@ -81,6 +185,11 @@ pub fn comment(post: PostId, comment: CommentId) -> Key {
     Key { pk: post_partition(post), sk: format!("{COMMENT_PREFIX}{comment}") }
 }
 pub const COMMENT_PREFIX: &str = "COMMENT#";
+
+/// A post's comments, oldest first.
+pub fn comments(post: PostId) -> Listing {
+    Listing::table(format!("comments:{post}"), post_partition(post), COMMENT_PREFIX, false)
+}
 
 /// GSI1 partition of an author's published posts (sparse: drafts carry no
 /// GSI1 keys, so the listing never reads one). Sorted by a ULID made at
@@ -98,6 +207,21 @@ pub fn post_sort(post: PostId) -> String {
     format!("POST#{post}")
 }
 
+/// A new draft: listed among its author's drafts.
+pub fn draft_placement(author: UserId, post_id: PostId) -> Placement {
+    Placement::new(post(post_id)).in_gsi2(drafts_partition(author), post_sort(post_id))
+}
+
+/// An author's published posts, newest first.
+pub fn published_posts(author: UserId) -> Listing {
+    Listing::index(format!("posts:{author}"), GSI1, published_posts_partition(author), true)
+}
+
+/// An author's drafts, newest first.
+pub fn drafts(author: UserId) -> Listing {
+    Listing::index(format!("drafts:{author}"), GSI2, drafts_partition(author), true)
+}
+
 /// A follow edge, in the followed user's partition (their followers):
 /// `USER#<followee>` / `FOLLOWER#<follower>`. Its GSI1 keys list it under
 /// the follower (whom they follow).
@@ -111,6 +235,21 @@ pub fn following_partition(follower: UserId) -> String {
     format!("USER#{follower}#FOLLOWING")
 }
 
+/// A follow edge, also listed under the follower in GSI1.
+pub fn follow_placement(followee: UserId, follower: UserId) -> Placement {
+    Placement::new(follow(followee, follower)).in_gsi1(following_partition(follower), user_partition(followee))
+}
+
+/// Who follows `user`, oldest first.
+pub fn followers(user: UserId) -> Listing {
+    Listing::table(format!("followers:{user}"), user_partition(user), FOLLOWER_PREFIX, false)
+}
+
+/// Whom `user` follows.
+pub fn following(user: UserId) -> Listing {
+    Listing::index(format!("following:{user}"), GSI1, following_partition(user), false)
+}
+
 /// A notification, in its recipient's partition: `USER#<id>` / `NOTIF#<id>`.
 pub fn notification(user: UserId, notification: NotificationId) -> Key {
     Key { pk: user_partition(user), sk: format!("{NOTIFICATION_PREFIX}{notification}") }
@@ -120,6 +259,29 @@ pub const NOTIFICATION_PREFIX: &str = "NOTIF#";
 /// GSI2 partition of a user's unread notifications (sparse: removed when read).
 pub fn unread_partition(user: UserId) -> String {
     format!("USER#{user}#UNREAD")
+}
+
+/// A new notification: unread, so also in the unread index.
+pub fn unread_notification_placement(user: UserId, id: NotificationId) -> Placement {
+    let key = notification(user, id);
+    let sk = key.sk.clone();
+    Placement::new(key).in_gsi2(unread_partition(user), sk)
+}
+
+/// A user's notifications, newest first.
+pub fn notifications(user: UserId) -> Listing {
+    Listing::table(format!("notifications:{user}"), user_partition(user), NOTIFICATION_PREFIX, true)
+}
+
+/// A user's unread notifications, newest first.
+pub fn unread_notifications(user: UserId) -> Listing {
+    Listing::index(format!("unread:{user}"), GSI2, unread_partition(user), true)
+}
+
+/// Everything in a user's own partition (profile, keys, notifications,
+/// followers), for removing a deleted account.
+pub fn user_items(user: UserId) -> Listing {
+    Listing { name: format!("user:{user}"), index: None, partition: user_partition(user), sort_prefix: None, newest_first: false }
 }
 
 /// The stream processor's idempotency marker for one stream record:
@@ -168,6 +330,27 @@ mod tests {
         assert_eq!(notification(user, n), Key { pk: format!("USER#{U}"), sk: format!("NOTIF#{C}") });
         assert_eq!(unread_partition(user), format!("USER#{U}#UNREAD"));
         assert_eq!(stream_marker("e1"), Key { pk: "APPLIED#e1".into(), sk: "APPLIED".into() });
+    }
+
+    #[test]
+    fn placements_name_each_index_key_once() {
+        let user = UserId::parse(U).unwrap();
+        let attrs = profile_placement(user, "a@example.com").to_attributes();
+        let names: std::collections::BTreeSet<&str> = attrs.keys().map(String::as_str).collect();
+        assert_eq!(names, ["GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "PK", "SK"].into());
+        assert_eq!(attrs["GSI1PK"], AttributeValue::S("USERS".into()));
+        assert_eq!(attrs["GSI2PK"], AttributeValue::S("EMAIL#a@example.com".into()));
+        let edge = follow_placement(user, UserId::parse(P).unwrap()).to_attributes();
+        assert_eq!(edge.len(), 4, "a follow edge is in GSI1 only");
+    }
+
+    #[test]
+    fn a_listing_positions_by_its_index_keys() {
+        let user = UserId::parse(U).unwrap();
+        assert_eq!(followers(user).position_attributes(), [PK, SK]);
+        assert_eq!(published_posts(user).position_attributes(), [PK, SK, "GSI1PK", "GSI1SK"]);
+        assert_eq!(unread_notifications(user).partition_attribute(), "GSI2PK");
+        assert_ne!(followers(user).name, following(user).name);
     }
 
     #[test]

@@ -3,10 +3,12 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod bulk;
 pub mod clock;
 pub mod comments;
 pub mod conditions;
 pub mod counter;
+pub mod cursor;
 pub mod error;
 pub mod follows;
 pub mod https;
@@ -14,17 +16,24 @@ pub mod idempotency;
 pub mod ids;
 pub mod item_size;
 pub mod keys;
+#[cfg(test)]
+mod module_graph;
 pub mod notifications;
 pub mod page;
+pub mod plan;
 pub mod posts;
+pub mod query;
 pub mod random;
 pub mod round_trips;
 pub mod stream;
 pub mod table;
+pub mod transaction;
 pub mod users;
 pub mod validate;
 
 pub use auth::Caller;
+pub use cursor::Cursors;
 pub use error::Error;
-pub use page::{Cursors, Page, PageRequest};
+pub use page::{Page, PageRequest};
+pub use plan::Plan;
 pub use table::{Table, to_item};

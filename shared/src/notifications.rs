@@ -2,7 +2,7 @@
 //! (`USER#<id>#UNREAD`, sparse), all expiring through TTL after 30 days.
 
 use crate::auth::Caller;
-use crate::conditions::update_condition_failed;
+use crate::conditions::{Item, update_condition_failed};
 use crate::ids::{CommentId, NotificationId, PostId, UserId};
 use crate::{Error, Page, PageRequest, Table, clock, keys};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
@@ -27,14 +27,6 @@ pub enum Kind {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NotificationItem {
-    #[serde(rename = "PK")]
-    pub pk: String,
-    #[serde(rename = "SK")]
-    pub sk: String,
-    #[serde(rename = "GSI2PK", default, skip_serializing_if = "Option::is_none")]
-    pub gsi2pk: Option<String>,
-    #[serde(rename = "GSI2SK", default, skip_serializing_if = "Option::is_none")]
-    pub gsi2sk: Option<String>,
     pub entity: String,
     pub notification_id: NotificationId,
     pub user_id: UserId,
@@ -66,13 +58,13 @@ impl NotificationItem {
     /// An unread notification for `user`, with id `id` (callers that may be
     /// retried pass an id derived from what caused it, so a retry rewrites
     /// the same item instead of adding another).
+    /// The item to write: a new notification is unread, so it is also in the unread index.
+    pub fn to_item(&self) -> Result<Item, Error> {
+        crate::to_item(self, &keys::unread_notification_placement(self.user_id, self.notification_id))
+    }
+
     pub fn new(user: UserId, id: NotificationId, kind: Kind, about: About, now: clock::Now) -> Self {
-        let key = keys::notification(user, id);
         Self {
-            pk: key.pk,
-            gsi2pk: Some(keys::unread_partition(user)),
-            gsi2sk: Some(key.sk.clone()),
-            sk: key.sk,
             entity: ENTITY.into(),
             notification_id: id,
             user_id: user,
@@ -120,25 +112,9 @@ impl From<NotificationItem> for NotificationView {
 /// The caller's notifications, newest first; only unread ones from the
 /// sparse GSI2 partition when `unread_only`. One Query per page.
 pub async fn list(table: &Table, caller: &Caller, unread_only: bool, page: &PageRequest) -> Result<Page<NotificationView>, Error> {
-    let (query, listing, positions): (_, _, &[&str]) = if unread_only {
-        let query = table
-            .client()
-            .query()
-            .index_name(keys::GSI2)
-            .key_condition_expression("GSI2PK = :unread")
-            .expression_attribute_values(":unread", AttributeValue::S(keys::unread_partition(caller.user_id)));
-        (query, format!("unread:{}", caller.user_id), &[keys::PK, keys::SK, keys::GSI2PK, keys::GSI2SK])
-    } else {
-        let query = table
-            .client()
-            .query()
-            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-            .expression_attribute_values(":pk", AttributeValue::S(keys::user_partition(caller.user_id)))
-            .expression_attribute_values(":prefix", AttributeValue::S(keys::NOTIFICATION_PREFIX.into()));
-        (query, format!("notifications:{}", caller.user_id), &[keys::PK, keys::SK])
-    };
-    let page: Page<NotificationItem> = table.query_page(&listing, positions, query.scan_index_forward(false), page).await?;
-    Ok(Page { items: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_cursor })
+    let listing = if unread_only { keys::unread_notifications(caller.user_id) } else { keys::notifications(caller.user_id) };
+    let page: Page<NotificationItem> = table.query_page(&listing, page).await?;
+    Ok(page.map(Into::into))
 }
 
 /// Marks one of the caller's notifications read (idempotent): one UpdateItem
@@ -149,7 +125,7 @@ pub async fn mark_read(table: &Table, caller: &Caller, id: NotificationId) -> Re
         .update_item()
         .table_name(table.name())
         .set_key(Some(keys::notification(caller.user_id, id).to_attributes()))
-        .update_expression("SET #read = :true, readAt = if_not_exists(readAt, :now) REMOVE GSI2PK, GSI2SK")
+        .update_expression(format!("SET #read = :true, readAt = if_not_exists(readAt, :now) REMOVE {}, {}", keys::GSI2.pk, keys::GSI2.sk))
         .condition_expression("attribute_exists(PK)")
         .expression_attribute_names("#read", "read")
         .expression_attribute_values(":true", AttributeValue::Bool(true))

@@ -1,29 +1,11 @@
-//! Pagination: `?limit=` and `?cursor=` in, `{"items":[…],"nextCursor":…}` out.
-//!
-//! A cursor is the key to resume from, signed with HMAC-SHA256 together with
-//! the name of the listing it belongs to. A cursor that was altered,
-//! truncated or made for another listing (another user's followers, say) is
-//! refused with 400 before any DynamoDB call.
+//! Pagination: `?limit=` and `?cursor=` in, `{"items":[…],"nextCursor":…}`
+//! out. Cursors are signed ([`crate::cursor`]); [`crate::query`] reads a page.
 
-use crate::{Error, Table};
-use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
-use aws_sdk_dynamodb::types::AttributeValue;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use hmac::{Hmac, Mac};
+use crate::Error;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
-use sha2::Sha256;
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
 pub const DEFAULT_LIMIT: i32 = 20;
 pub const MAX_LIMIT: i32 = 100;
-/// Longest cursor we will try to decode; real ones are far shorter.
-const MAX_CURSOR_LEN: usize = 1024;
-/// Bytes of the HMAC kept in a cursor: 128 bits is ample against forgery.
-const MAC_LEN: usize = 16;
-pub const MIN_SIGNING_KEY_BYTES: usize = 32;
 
 /// What the client asked for: page size and where to resume.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,164 +44,16 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-/// Signs and verifies cursors with the deployment's signing key.
-#[derive(Clone)]
-pub struct Cursors {
-    key: Arc<[u8]>,
-}
-
-impl std::fmt::Debug for Cursors {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Cursors(<signing key>)")
-    }
-}
-
-impl Cursors {
-    pub fn new(key: &[u8]) -> Result<Self, Error> {
-        if key.len() < MIN_SIGNING_KEY_BYTES {
-            return Err(Error::internal(format!("the cursor signing key must be at least {MIN_SIGNING_KEY_BYTES} bytes")));
-        }
-        Ok(Self { key: key.into() })
-    }
-
-    /// A 256-bit key for another purpose, derived from the signing key (HMAC
-    /// as a KDF; `purpose` never equals a listing's name, so no derived key
-    /// is ever a cursor tag).
-    pub fn derived_key(&self, purpose: &str, context: &[u8]) -> [u8; 32] {
-        self.mac(purpose, context).finalize().into_bytes().into()
-    }
-
-    fn mac(&self, listing: &str, payload: &[u8]) -> Hmac<Sha256> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
-        mac.update(listing.as_bytes());
-        mac.update(&[0]);
-        mac.update(payload);
-        mac
-    }
-
-    /// Encodes the key to resume `listing` from.
-    pub fn sign(&self, listing: &str, key: &HashMap<String, AttributeValue>) -> Result<String, Error> {
-        let strings = key
-            .iter()
-            .map(|(name, value)| match value {
-                AttributeValue::S(s) => Ok((name.as_str(), s.as_str())),
-                _ => Err(Error::internal(format!("key attribute {name} is not a string"))),
-            })
-            .collect::<Result<BTreeMap<_, _>, _>>()?;
-        let payload = serde_json::to_vec(&strings).map_err(Error::internal)?;
-        let tag = self.mac(listing, &payload).finalize().into_bytes();
-        Ok(format!("{}.{}", B64.encode(&payload), B64.encode(&tag[..MAC_LEN])))
-    }
-
-    /// Decodes a client's cursor for `listing`, or refuses it with 400.
-    pub fn verify(&self, listing: &str, cursor: &str) -> Result<HashMap<String, AttributeValue>, Error> {
-        let invalid = || Error::BadRequest {
-            code: "invalid_cursor",
-            message: "the cursor is not valid for this listing: pass back nextCursor exactly as it was given".into(),
-        };
-        if cursor.len() > MAX_CURSOR_LEN {
-            return Err(invalid());
-        }
-        let (payload, tag) = cursor.split_once('.').ok_or_else(invalid)?;
-        let payload = B64.decode(payload).map_err(|_| invalid())?;
-        let tag = B64.decode(tag).map_err(|_| invalid())?;
-        if tag.len() != MAC_LEN {
-            return Err(invalid());
-        }
-        // Constant-time comparison of the truncated tag.
-        self.mac(listing, &payload).verify_truncated_left(&tag).map_err(|_| invalid())?;
-        let strings: BTreeMap<String, String> = serde_json::from_slice(&payload).map_err(|_| invalid())?;
-        Ok(strings.into_iter().map(|(k, v)| (k, AttributeValue::S(v))).collect())
-    }
-}
-
-impl Table {
-    /// Runs one Query for one page of `listing`.
-    ///
-    /// `key_attributes` are the attributes that make up the position in the
-    /// queried index (`PK`,`SK`, plus the GSI's keys on a GSI). We ask for one
-    /// item more than the page holds: if it exists, the page's last item is
-    /// where the next page starts, so a last page says `nextCursor: null`
-    /// rather than sending the client to an empty page.
-    pub async fn query_page<T: DeserializeOwned>(
-        &self,
-        listing: &str,
-        key_attributes: &[&str],
-        query: QueryFluentBuilder,
-        page: &PageRequest,
-    ) -> Result<Page<T>, Error> {
-        let start = match &page.cursor {
-            Some(cursor) => Some(self.cursors().verify(listing, cursor)?),
-            None => None,
-        };
-        let output = query.table_name(self.name()).limit(page.limit + 1).set_exclusive_start_key(start).send().await?;
-        let mut items = output.items.unwrap_or_default();
-        let resume_key = if items.len() > page.limit as usize {
-            items.truncate(page.limit as usize);
-            let last = items.last().expect("limit is at least 1");
-            Some(key_attributes.iter().filter_map(|a| last.get(*a).map(|v| (a.to_string(), v.clone()))).collect())
-        } else {
-            // Fewer items than asked for: either the end, or DynamoDB's 1 MB
-            // page cap, in which case it tells us where to go on.
-            output.last_evaluated_key
-        };
-        let next_cursor = match resume_key {
-            Some(key) => Some(self.cursors().sign(listing, &key)?),
-            None => None,
-        };
-        Ok(Page { items: serde_dynamo::from_items(items)?, next_cursor })
+impl<T> Page<T> {
+    /// The same page with each item converted (an item into what a client sees).
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page { items: self.items.into_iter().map(f).collect(), next_cursor: self.next_cursor }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn cursors() -> Cursors {
-        Cursors::new(&[7u8; 32]).unwrap()
-    }
-
-    fn key() -> HashMap<String, AttributeValue> {
-        HashMap::from([
-            ("PK".to_string(), AttributeValue::S("USER#01ARZ3NDEKTSV4RRFFQ69G5FAV".into())),
-            ("SK".to_string(), AttributeValue::S("FOLLOWER#01BX5ZZKBKACTAV9WEVGEMMVRY".into())),
-        ])
-    }
-
-    #[test]
-    fn a_cursor_round_trips_for_its_listing() {
-        let cursor = cursors().sign("followers:A", &key()).unwrap();
-        assert_eq!(cursors().verify("followers:A", &cursor).unwrap(), key());
-    }
-
-    #[test]
-    fn tampered_truncated_foreign_or_junk_cursors_are_400() {
-        let c = cursors();
-        let good = c.sign("followers:A", &key()).unwrap();
-        let (payload, tag) = good.split_once('.').unwrap();
-        let mut flipped = payload.to_string().into_bytes();
-        flipped[3] = if flipped[3] == b'A' { b'B' } else { b'A' };
-        let forged_payload = B64.encode(br#"{"PK":"USER#01ARZ3NDEKTSV4RRFFQ69G5FAV","SK":"FOLLOWER#0"}"#);
-        let other_key = Cursors::new(&[9u8; 32]).unwrap().sign("followers:A", &key()).unwrap();
-        let bad = [
-            format!("{}.{tag}", String::from_utf8(flipped).unwrap()), // altered key
-            format!("{forged_payload}.{tag}"),                        // forged key, old tag
-            good[..good.len() - 2].to_string(),                       // truncated tag
-            payload.to_string(),                                      // tag cut off
-            format!("{payload}."),
-            other_key, // signed with another secret
-            "not a cursor".into(),
-            "..".into(),
-            "%%%.%%%".into(),
-            "A".repeat(5000),
-        ];
-        for cursor in &bad {
-            let err = c.verify("followers:A", cursor).unwrap_err();
-            assert_eq!((err.status(), err.code()), (400, "invalid_cursor"), "{cursor:?}");
-        }
-        let err = c.verify("followers:B", &good).unwrap_err();
-        assert_eq!(err.code(), "invalid_cursor", "a cursor made for another listing");
-    }
 
     #[test]
     fn limit_is_1_to_100_default_20() {
@@ -230,11 +64,5 @@ mod tests {
             let err = PageRequest::parse(Some(bad), None).unwrap_err();
             assert_eq!((err.status(), err.code()), (400, "invalid_limit"), "{bad:?}");
         }
-    }
-
-    #[test]
-    fn short_signing_keys_are_refused() {
-        assert!(Cursors::new(&[1u8; 31]).is_err());
-        assert!(Cursors::new(&[1u8; 32]).is_ok());
     }
 }

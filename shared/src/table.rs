@@ -2,6 +2,7 @@
 //! and the cursor signer. Built once per process (in a Lambda's `main`, or
 //! once by the local stack) and cloned cheaply into each request.
 
+use crate::keys::Placement;
 use crate::round_trips::RoundTripCounter;
 use crate::{Cursors, Error};
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
@@ -108,10 +109,12 @@ impl Table {
     }
 }
 
-/// Serialises an entity into an item with serde_dynamo, refusing one that
-/// DynamoDB would refuse as too large (413).
-pub fn to_item<T: Serialize>(entity: &T) -> Result<HashMap<String, AttributeValue>, Error> {
-    let item = serde_dynamo::to_item(entity)?;
+/// Serialises an entity into an item with serde_dynamo, with the key
+/// attributes of where it sits, refusing one that DynamoDB would refuse as
+/// too large (413).
+pub fn to_item<T: Serialize>(entity: &T, placement: &Placement) -> Result<HashMap<String, AttributeValue>, Error> {
+    let mut item: HashMap<String, AttributeValue> = serde_dynamo::to_item(entity)?;
+    item.extend(placement.to_attributes());
     crate::item_size::check(&item)?;
     Ok(item)
 }

@@ -2,54 +2,25 @@
 
 use crate::api_keys::{self, NewApiKey};
 use crate::auth::Caller;
-use crate::conditions::{Item, Refused, put_new, transact, update_condition_failed};
+use crate::conditions::{Item, update_condition_failed};
 use crate::idempotency::{self, Created, Idempotency, Response};
 use crate::ids::UserId;
-use crate::{Error, Page, PageRequest, Table, clock, keys, to_item, validate};
+use crate::keys::Placement;
+use crate::transaction::{Refused, Transaction};
+use crate::{Error, Page, PageRequest, Plan, Table, clock, keys, to_item, validate};
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Plan {
-    Free,
-    Pro,
-}
-
-impl Plan {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Plan::Free => "free",
-            Plan::Pro => "pro",
-        }
-    }
-
-    /// Active API keys a user on this plan may hold.
-    pub fn max_active_keys(self) -> u32 {
-        match self {
-            Plan::Free => 2,
-            Plan::Pro => 10,
-        }
-    }
-}
+/// The parts of the sign-up and deletion transactions.
+const PROFILE: &str = "profile";
+const EMAIL_GUARD: &str = "email guard";
+const FIRST_KEY: &str = "first key";
 
 /// The profile item: `USER#<id>` / `PROFILE`, in GSI1 (all users) and GSI2 (by email).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserItem {
-    #[serde(rename = "PK")]
-    pub pk: String,
-    #[serde(rename = "SK")]
-    pub sk: String,
-    #[serde(rename = "GSI1PK")]
-    pub gsi1pk: String,
-    #[serde(rename = "GSI1SK")]
-    pub gsi1sk: String,
-    #[serde(rename = "GSI2PK")]
-    pub gsi2pk: String,
-    #[serde(rename = "GSI2SK")]
-    pub gsi2sk: String,
     pub entity: String,
     pub user_id: UserId,
     pub name: String,
@@ -176,14 +147,7 @@ pub async fn sign_up(table: &Table, input: SignUp, idempotency: Option<&Idempote
     }
     let now = clock::now();
     let user_id = UserId::generate();
-    let profile_key = keys::profile(user_id);
     let user = UserItem {
-        pk: profile_key.pk,
-        sk: profile_key.sk,
-        gsi1pk: keys::ALL_USERS.into(),
-        gsi1sk: keys::all_users_sort(user_id),
-        gsi2pk: keys::email_partition(&email),
-        gsi2sk: keys::profile(user_id).sk,
         entity: ENTITY.into(),
         user_id,
         name,
@@ -199,30 +163,30 @@ pub async fn sign_up(table: &Table, input: SignUp, idempotency: Option<&Idempote
         unread_notification_count: 0,
         active_key_count: 1,
     };
-    let guard = keys::email_guard(&email);
-    let guard_item = to_item(&EmailGuard { pk: guard.pk, sk: guard.sk, entity: "emailGuard".into(), user_id })?;
+    let guard_item = to_item(&EmailGuard { entity: EMAIL_GUARD_ENTITY.into(), user_id }, &Placement::new(keys::email_guard(&email)))?;
     let (key_item, new_key) = api_keys::new_key(user_id, Plan::Free, Some("default".into()), None, now)?;
 
-    let items = vec![put_new(table, to_item(&user)?)?, put_new(table, guard_item)?, put_new(table, key_item)?];
+    let transaction = Transaction::new()
+        .put_new(PROFILE, table, to_item(&user, &keys::profile_placement(user_id, &email))?)?
+        .put_new(EMAIL_GUARD, table, guard_item)?
+        .put_new(FIRST_KEY, table, key_item)?;
     let signed_up = SignedUp { user: user.into(), api_key: new_key };
-    match idempotency::transact_maybe_recorded(table, idempotency, items, || Response::new(201, None, &signed_up), now).await {
+    match idempotency::transact_maybe_recorded(table, idempotency, transaction, || Response::new(201, None, &signed_up), now).await {
         Ok(None) => Ok(Created::New(signed_up)),
         Ok(Some(first)) => Ok(Created::Replayed(first)),
-        Err(Refused::Cancelled(c)) if c.failed(1) => {
+        Err(Refused::Cancelled(c)) if c.failed(EMAIL_GUARD) => {
             Err(Error::Conflict { code: "email_taken", message: "an account with this email already exists".into() })
         }
         Err(refused) => Err(refused.into()),
     }
 }
 
+pub const EMAIL_GUARD_ENTITY: &str = "emailGuard";
+
 /// The guard item that keeps emails unique: `EMAIL#<email>` / `EMAIL`.
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct EmailGuard {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
     entity: String,
     user_id: UserId,
 }
@@ -241,28 +205,24 @@ pub async fn get_own(table: &Table, caller: &Caller) -> Result<UserItem, Error> 
 
 /// All users, newest first: one Query on GSI1's `USERS` partition per page.
 pub async fn list(table: &Table, page: &PageRequest) -> Result<Page<PublicProfile>, Error> {
-    let query = table
-        .client()
-        .query()
-        .index_name(keys::GSI1)
-        .key_condition_expression("GSI1PK = :users")
-        .expression_attribute_values(":users", AttributeValue::S(keys::ALL_USERS.into()))
-        .scan_index_forward(false);
-    let page: Page<UserItem> = table.query_page("users", &[keys::PK, keys::SK, keys::GSI1PK, keys::GSI1SK], query, page).await?;
-    Ok(Page { items: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_cursor })
+    let page: Page<UserItem> = table.query_page(&keys::all_users(), page).await?;
+    Ok(page.map(Into::into))
 }
 
 /// The user with this email: one Query on GSI2; 404 if none.
 pub async fn find_by_email(table: &Table, raw_email: &str) -> Result<PublicProfile, Error> {
     let email = validate::email(raw_email)?;
+    let position = keys::by_email(&email);
     let output = table
         .client()
         .query()
         .table_name(table.name())
-        .index_name(keys::GSI2)
-        .key_condition_expression("GSI2PK = :email AND GSI2SK = :profile")
-        .expression_attribute_values(":email", AttributeValue::S(keys::email_partition(&email)))
-        .expression_attribute_values(":profile", AttributeValue::S("PROFILE".into()))
+        .index_name(keys::GSI2.name)
+        .key_condition_expression("#pk = :email AND #sk = :profile")
+        .expression_attribute_names("#pk", keys::GSI2.pk)
+        .expression_attribute_names("#sk", keys::GSI2.sk)
+        .expression_attribute_values(":email", AttributeValue::S(position.pk))
+        .expression_attribute_values(":profile", AttributeValue::S(position.sk))
         .limit(1)
         .send()
         .await?;
@@ -373,20 +333,20 @@ pub async fn change_plan(table: &Table, caller: &Caller, change: PlanChange) -> 
 /// the stream processor.
 pub async fn delete(table: &Table, caller: &Caller) -> Result<(), Error> {
     let user = get_own(table, caller).await?;
-    let delete = |key: keys::Key, condition: &str| {
+    let delete = |key: keys::Key| {
         Delete::builder()
             .table_name(table.name())
             .set_key(Some(key.to_attributes()))
-            .condition_expression(condition)
+            .condition_expression("attribute_exists(PK)")
             .build()
-            .map(|d| TransactWriteItem::builder().delete(d).build())
             .map_err(Error::internal)
     };
-    let items = vec![delete(keys::profile(caller.user_id), "attribute_exists(PK)")?, delete(keys::email_guard(&user.email), "attribute_exists(PK)")?];
-    match transact(table, items).await {
+    let transaction =
+        Transaction::new().delete(PROFILE, delete(keys::profile(caller.user_id))?).delete(EMAIL_GUARD, delete(keys::email_guard(&user.email))?);
+    match transaction.send(table).await {
         Ok(()) => Ok(()),
         // Deleted meanwhile by a concurrent request: the outcome is the same.
-        Err(Refused::Cancelled(c)) if c.failed(0) => Ok(()),
+        Err(Refused::Cancelled(c)) if c.failed(PROFILE) => Ok(()),
         Err(refused) => Err(refused.into()),
     }
 }

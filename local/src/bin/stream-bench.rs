@@ -77,7 +77,7 @@ fn new_post() -> shared::posts::NewPost {
 async fn user(table: &shared::Table, name: &str) -> shared::Caller {
     let input = shared::users::SignUp { name: name.into(), email: format!("{name}.{}@example.com", ulid::Ulid::new()) };
     let signed = shared::users::sign_up(table, input, None).await.unwrap().into_new().unwrap();
-    shared::Caller { user_id: signed.user.id, key_id: signed.api_key.id, plan: shared::users::Plan::Free }
+    shared::Caller { user_id: signed.user.id, key_id: signed.api_key.id, plan: shared::Plan::Free }
 }
 
 /// Follow edges written straight to the table (set-up, not measured).
@@ -86,18 +86,14 @@ async fn write_edges(table: &shared::Table, star: UserId, count: usize) {
     let mut requests = Vec::new();
     for _ in 0..count {
         let follower = UserId::generate();
-        let key = shared::keys::follow(star, follower);
         let edge = shared::follows::FollowItem {
-            pk: key.pk,
-            sk: key.sk,
-            gsi1pk: shared::keys::following_partition(follower),
-            gsi1sk: shared::keys::user_partition(star),
             entity: shared::follows::ENTITY.into(),
             follower_id: follower,
             followee_id: star,
             created_at: shared::clock::now().rfc3339(),
         };
-        let put = PutRequest::builder().set_item(Some(shared::to_item(&edge).unwrap())).build().unwrap();
+        let put =
+            PutRequest::builder().set_item(Some(shared::to_item(&edge, &shared::keys::follow_placement(star, follower)).unwrap())).build().unwrap();
         requests.push(WriteRequest::builder().put_request(put).build());
     }
     for chunk in requests.chunks(25) {

@@ -6,30 +6,32 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use local::testing::Guarantee;
 use serde::Serialize;
 use shared::item_size::MAX_ITEM_BYTES;
+use shared::keys::{Key, Placement};
 
 #[derive(Serialize)]
 struct Doc {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
     content: String,
 }
 
 fn doc(content_len: usize) -> Doc {
-    Doc { pk: "DOC#1".into(), sk: "DOC".into(), content: "x".repeat(content_len) }
+    Doc { content: "x".repeat(content_len) }
+}
+
+fn placement() -> Placement {
+    Placement::new(Key { pk: "DOC#1".into(), sk: "DOC".into() })
 }
 
 #[tokio::test]
 async fn an_oversized_item_is_413_and_would_be_refused_by_dynamodb() {
     let stack = TestStack::start().await;
     let table = stack.table();
-    let err = shared::to_item(&doc(MAX_ITEM_BYTES)).unwrap_err();
+    let err = shared::to_item(&doc(MAX_ITEM_BYTES), &placement()).unwrap_err();
     assert_eq!((err.status(), err.code()), (413, "item_too_large"));
     assert!(err.to_string().contains("400 KB"));
 
     // Sent anyway, the engine refuses it as DynamoDB does.
-    let raw = serde_dynamo::to_item(doc(MAX_ITEM_BYTES)).unwrap();
+    let mut raw: std::collections::HashMap<String, AttributeValue> = serde_dynamo::to_item(doc(MAX_ITEM_BYTES)).unwrap();
+    raw.extend(placement().to_attributes());
     let refused = table.client().put_item().table_name(table.name()).set_item(Some(raw)).send().await;
     assert!(refused.is_err(), "the engine accepted an item over 400 KB");
 }
@@ -41,7 +43,7 @@ async fn an_item_just_under_the_limit_is_stored() {
     };
     let table = stack.table();
     let overhead = "PK".len() + "DOC#1".len() + "SK".len() + "DOC".len() + "content".len();
-    let item = shared::to_item(&doc(MAX_ITEM_BYTES - overhead)).expect("exactly at the limit");
+    let item = shared::to_item(&doc(MAX_ITEM_BYTES - overhead), &placement()).expect("exactly at the limit");
     assert_eq!(shared::item_size::item_size(&item), MAX_ITEM_BYTES);
     table.client().put_item().table_name(table.name()).set_item(Some(item)).send().await.expect("the engine stores it");
     let stored = table

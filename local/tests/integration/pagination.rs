@@ -3,31 +3,27 @@
 //! tampered or foreign cursors before any DynamoDB call.
 
 use crate::common::*;
-use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
+use shared::keys::{Key, Listing, Placement};
 use shared::round_trips::record;
 use shared::{Page, PageRequest};
 
 #[derive(Serialize, Deserialize, Debug)]
 struct Row {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
     n: u32,
 }
 
 async fn fill(stack: &TestStack, partition: &str, count: u32) {
     for n in 0..count {
-        let item = shared::to_item(&Row { pk: partition.into(), sk: format!("ROW#{n:04}"), n }).unwrap();
+        let key = Key { pk: partition.into(), sk: format!("ROW#{n:04}") };
+        let item = shared::to_item(&Row { n }, &Placement::new(key)).unwrap();
         stack.table().client().put_item().table_name(stack.table().name()).set_item(Some(item)).send().await.unwrap();
     }
 }
 
 async fn page(stack: &TestStack, listing: &str, partition: &str, request: &PageRequest) -> (Result<Page<Row>, shared::Error>, Vec<String>) {
-    let table = stack.table();
-    let query = table.client().query().key_condition_expression("PK = :pk").expression_attribute_values(":pk", AttributeValue::S(partition.into()));
-    record(table.query_page::<Row>(listing, &["PK", "SK"], query, request)).await
+    let listing = Listing { name: listing.into(), index: None, partition: partition.into(), sort_prefix: None, newest_first: false };
+    record(stack.table().query_page::<Row>(&listing, request)).await
 }
 
 #[tokio::test]

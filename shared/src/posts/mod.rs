@@ -5,224 +5,27 @@
 //! sparse, so each listing reads only what it shows.
 
 use crate::auth::Caller;
-use crate::conditions::{Item, Refused, item_too_large, item_too_large_error, put_new, transact, update_condition_failed};
+use crate::conditions::{Item, item_too_large, item_too_large_error, update_condition_failed};
 use crate::idempotency::{self, Created, Idempotency, Response};
 use crate::ids::{NotificationId, PostId, UserId};
 use crate::notifications::{self, About, NotificationItem};
-use crate::{Error, Page, PageRequest, Table, clock, keys, to_item, users, validate};
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use crate::transaction::{Refused, Transaction};
+use crate::{Error, Page, PageRequest, Table, clock, keys, to_item, users};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, Update};
+use input::{content, excerpt, tags, title};
 use serde::{Deserialize, Serialize};
 
-pub const TITLE_MAX_CHARS: usize = 200;
-pub const CONTENT_MAX_CHARS: usize = 100_000;
-pub const TAGS_MAX: usize = 10;
-pub const TAG_MAX_CHARS: usize = 30;
-/// Listings show this much of the content.
-pub const EXCERPT_CHARS: usize = 280;
+mod input;
+mod item;
+
+pub use input::{CONTENT_MAX_CHARS, EXCERPT_CHARS, NewPost, PostPatch, TAG_MAX_CHARS, TAGS_MAX, TITLE_MAX_CHARS};
+pub use item::{OwnPostView, PostItem, PostSummary, PostView, Status};
+
 pub const ENTITY: &str = "post";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Draft,
-    Published,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PostItem {
-    #[serde(rename = "PK")]
-    pub pk: String,
-    #[serde(rename = "SK")]
-    pub sk: String,
-    #[serde(rename = "GSI1PK", default, skip_serializing_if = "Option::is_none")]
-    pub gsi1pk: Option<String>,
-    #[serde(rename = "GSI1SK", default, skip_serializing_if = "Option::is_none")]
-    pub gsi1sk: Option<String>,
-    #[serde(rename = "GSI2PK", default, skip_serializing_if = "Option::is_none")]
-    pub gsi2pk: Option<String>,
-    #[serde(rename = "GSI2SK", default, skip_serializing_if = "Option::is_none")]
-    pub gsi2sk: Option<String>,
-    pub entity: String,
-    pub post_id: PostId,
-    pub author_id: UserId,
-    /// Copied from the profile; the stream processor follows renames.
-    pub author_name: String,
-    pub title: String,
-    pub content: String,
-    pub excerpt: String,
-    #[serde(default)]
-    pub tags: Vec<String>,
-    pub status: Status,
-    pub created_at: String,
-    pub updated_at: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub published_at: Option<String>,
-    pub version: u64,
-    #[serde(default, deserialize_with = "crate::counter::non_negative")]
-    pub view_count: u64,
-    /// Kept by the stream processor.
-    #[serde(default, deserialize_with = "crate::counter::non_negative")]
-    pub comment_count: u64,
-}
-
-/// A published post, as anyone sees it.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PostView {
-    pub id: PostId,
-    pub author_id: UserId,
-    pub author_name: String,
-    pub title: String,
-    pub content: String,
-    pub tags: Vec<String>,
-    pub created_at: String,
-    pub published_at: Option<String>,
-    pub view_count: u64,
-    pub comment_count: u64,
-}
-
-/// A post in a listing: the excerpt instead of the content, so a page of
-/// long posts stays small.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PostSummary {
-    pub id: PostId,
-    pub author_id: UserId,
-    pub author_name: String,
-    pub title: String,
-    pub excerpt: String,
-    pub tags: Vec<String>,
-    pub status: Status,
-    pub created_at: String,
-    pub published_at: Option<String>,
-    pub view_count: u64,
-    pub comment_count: u64,
-}
-
-/// One of the caller's own posts, in any status.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OwnPostView {
-    pub id: PostId,
-    pub author_id: UserId,
-    pub author_name: String,
-    pub title: String,
-    pub content: String,
-    pub tags: Vec<String>,
-    pub status: Status,
-    pub created_at: String,
-    pub updated_at: String,
-    pub published_at: Option<String>,
-    pub version: u64,
-    pub view_count: u64,
-    pub comment_count: u64,
-}
-
-impl From<PostItem> for PostView {
-    fn from(p: PostItem) -> Self {
-        Self {
-            id: p.post_id,
-            author_id: p.author_id,
-            author_name: p.author_name,
-            title: p.title,
-            content: p.content,
-            tags: p.tags,
-            created_at: p.created_at,
-            published_at: p.published_at,
-            view_count: p.view_count,
-            comment_count: p.comment_count,
-        }
-    }
-}
-
-impl From<PostItem> for PostSummary {
-    fn from(p: PostItem) -> Self {
-        Self {
-            id: p.post_id,
-            author_id: p.author_id,
-            author_name: p.author_name,
-            title: p.title,
-            excerpt: p.excerpt,
-            tags: p.tags,
-            status: p.status,
-            created_at: p.created_at,
-            published_at: p.published_at,
-            view_count: p.view_count,
-            comment_count: p.comment_count,
-        }
-    }
-}
-
-impl From<PostItem> for OwnPostView {
-    fn from(p: PostItem) -> Self {
-        Self {
-            id: p.post_id,
-            author_id: p.author_id,
-            author_name: p.author_name,
-            title: p.title,
-            content: p.content,
-            tags: p.tags,
-            status: p.status,
-            created_at: p.created_at,
-            updated_at: p.updated_at,
-            published_at: p.published_at,
-            version: p.version,
-            view_count: p.view_count,
-            comment_count: p.comment_count,
-        }
-    }
-}
-
-/// `POST /posts` body.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewPost {
-    pub title: String,
-    pub content: String,
-    #[serde(default)]
-    pub tags: Vec<String>,
-}
-
-/// `PATCH /posts/{postId}` body.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PostPatch {
-    pub title: Option<String>,
-    pub content: Option<String>,
-    pub tags: Option<Vec<String>>,
-}
-
-fn title(raw: &str) -> Result<String, Error> {
-    validate::single_line("title", raw, TITLE_MAX_CHARS)
-}
-
-fn content(raw: &str) -> Result<String, Error> {
-    let value = validate::multi_line("content", raw, CONTENT_MAX_CHARS)?;
-    if value.is_empty() {
-        return Err(Error::BadRequest { code: "invalid_field", message: "content must not be empty".into() });
-    }
-    Ok(value)
-}
-
-/// Up to 10 tags of 1–30 characters, lower-cased, duplicates dropped.
-fn tags(raw: &[String]) -> Result<Vec<String>, Error> {
-    if raw.len() > TAGS_MAX {
-        return Err(Error::BadRequest { code: "invalid_field", message: format!("at most {TAGS_MAX} tags") });
-    }
-    let mut tags: Vec<String> = Vec::new();
-    for tag in raw {
-        let tag = validate::single_line("tag", tag, TAG_MAX_CHARS)?.to_lowercase();
-        if !tags.contains(&tag) {
-            tags.push(tag);
-        }
-    }
-    Ok(tags)
-}
-
-fn excerpt(content: &str) -> String {
-    content.chars().take(EXCERPT_CHARS).collect()
-}
+/// The parts of the publication transaction.
+const POST: &str = "post";
+const NOTIFICATION: &str = "notification";
 
 fn not_found() -> Error {
     Error::not_found("no such post")
@@ -242,14 +45,7 @@ pub async fn create(table: &Table, caller: &Caller, input: NewPost, idempotency:
     let author = users::get_own(table, caller).await?;
     let now = clock::now();
     let post_id = PostId::generate();
-    let key = keys::post(post_id);
     let post = PostItem {
-        pk: key.pk,
-        sk: key.sk,
-        gsi1pk: None,
-        gsi1sk: None,
-        gsi2pk: Some(keys::drafts_partition(caller.user_id)),
-        gsi2sk: Some(keys::post_sort(post_id)),
         entity: ENTITY.into(),
         post_id,
         author_id: caller.user_id,
@@ -266,7 +62,7 @@ pub async fn create(table: &Table, caller: &Caller, input: NewPost, idempotency:
         view_count: 0,
         comment_count: 0,
     };
-    let item = to_item(&post)?;
+    let item = to_item(&post, &keys::draft_placement(caller.user_id, post_id))?;
     let view = OwnPostView::from(post);
     let Some(request) = idempotency else {
         table.client().put_item().table_name(table.name()).set_item(Some(item)).condition_expression("attribute_not_exists(PK)").send().await?;
@@ -274,7 +70,8 @@ pub async fn create(table: &Table, caller: &Caller, input: NewPost, idempotency:
     };
     // With a key, the draft and the record of the response go in together.
     let response = Response::new(201, Some(view.version), &view)?;
-    match idempotency::transact_recorded(table, request, vec![put_new(table, item)?], &response, now).await {
+    let transaction = Transaction::new().put_new(POST, table, item)?;
+    match idempotency::transact_recorded(table, request, transaction, &response, now).await {
         Ok(None) => Ok(Created::New(view)),
         Ok(Some(first)) => Ok(Created::Replayed(first)),
         Err(refused) => Err(refused.into()),
@@ -304,30 +101,14 @@ pub async fn get_own(table: &Table, caller: &Caller, post_id: PostId) -> Result<
 
 /// A user's published posts, newest first: one Query per page on GSI1.
 pub async fn list_published(table: &Table, author: UserId, page: &PageRequest) -> Result<Page<PostSummary>, Error> {
-    let query = table
-        .client()
-        .query()
-        .index_name(keys::GSI1)
-        .key_condition_expression("GSI1PK = :posts")
-        .expression_attribute_values(":posts", AttributeValue::S(keys::published_posts_partition(author)))
-        .scan_index_forward(false);
-    let listing = format!("posts:{author}");
-    let page: Page<PostItem> = table.query_page(&listing, &[keys::PK, keys::SK, keys::GSI1PK, keys::GSI1SK], query, page).await?;
-    Ok(Page { items: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_cursor })
+    let page: Page<PostItem> = table.query_page(&keys::published_posts(author), page).await?;
+    Ok(page.map(Into::into))
 }
 
 /// The caller's drafts, newest first: one Query per page on GSI2.
 pub async fn list_drafts(table: &Table, caller: &Caller, page: &PageRequest) -> Result<Page<PostSummary>, Error> {
-    let query = table
-        .client()
-        .query()
-        .index_name(keys::GSI2)
-        .key_condition_expression("GSI2PK = :drafts")
-        .expression_attribute_values(":drafts", AttributeValue::S(keys::drafts_partition(caller.user_id)))
-        .scan_index_forward(false);
-    let listing = format!("drafts:{}", caller.user_id);
-    let page: Page<PostItem> = table.query_page(&listing, &[keys::PK, keys::SK, keys::GSI2PK, keys::GSI2SK], query, page).await?;
-    Ok(Page { items: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_cursor })
+    let page: Page<PostItem> = table.query_page(&keys::drafts(caller.user_id), page).await?;
+    Ok(page.map(Into::into))
 }
 
 /// Why an owner-only write on a post failed, from the post as it was.
@@ -422,9 +203,13 @@ pub async fn publish(table: &Table, caller: &Caller, post_id: PostId) -> Result<
     let move_it = Update::builder()
         .table_name(table.name())
         .set_key(Some(keys::post(post_id).to_attributes()))
-        .update_expression(
-            "SET #status = :published, publishedAt = :now, updatedAt = :now, GSI1PK = :posts, GSI1SK = :order, version = version + :one REMOVE GSI2PK, GSI2SK",
-        )
+        .update_expression(format!(
+            "SET #status = :published, publishedAt = :now, updatedAt = :now, {} = :posts, {} = :order, version = version + :one REMOVE {}, {}",
+            keys::GSI1.pk,
+            keys::GSI1.sk,
+            keys::GSI2.pk,
+            keys::GSI2.sk
+        ))
         .condition_expression("attribute_exists(PK) AND authorId = :me AND #status = :draft")
         .expression_attribute_names("#status", "status")
         .expression_attribute_values(":published", AttributeValue::S("published".into()))
@@ -439,11 +224,11 @@ pub async fn publish(table: &Table, caller: &Caller, post_id: PostId) -> Result<
         .map_err(Error::internal)?;
     let about = About { post_id: Some(post_id), ..About::default() };
     let notification = NotificationItem::new(caller.user_id, NotificationId::generate(), notifications::Kind::PostPublished, about, now);
-    let items = vec![TransactWriteItem::builder().update(move_it).build(), put_new(table, to_item(&notification)?)?];
-    match transact(table, items).await {
+    let transaction = Transaction::new().update(POST, move_it).put_new(NOTIFICATION, table, notification.to_item()?)?;
+    match transaction.send(table).await {
         Ok(()) => Ok(Published { id: post_id, status: Status::Published, published_at: now.rfc3339() }),
-        Err(Refused::Cancelled(c)) if c.failed(0) => Err(owner_only_failure(
-            c.old(0).cloned(),
+        Err(Refused::Cancelled(c)) if c.failed(POST) => Err(owner_only_failure(
+            c.old(POST).cloned(),
             caller,
             Error::Conflict { code: "already_published", message: "this post is already published".into() },
         )),

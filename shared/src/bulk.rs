@@ -1,0 +1,67 @@
+//! Writes of many items at once, for the stream processor's fan-out and
+//! cascades: BatchWriteItem with retries, deletes by key, and updates that
+//! leave a vanished item alone. Each can be repeated safely.
+
+use crate::conditions::update_condition_failed;
+use crate::keys::Key;
+use crate::{Error, Table};
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
+use std::time::Duration;
+
+/// DynamoDB's limit on the requests of one BatchWriteItem.
+const BATCH_WRITE_MAX_ITEMS: usize = 25;
+const MAX_ATTEMPTS: u32 = 8;
+
+/// Exponential backoff for retrying throttled or conflicting writes.
+pub fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(10 * 2u64.pow(attempt.min(6)))
+}
+
+/// BatchWriteItem, 25 requests at a time, retrying unprocessed ones with
+/// exponential backoff.
+pub async fn batch_write(table: &Table, requests: Vec<WriteRequest>) -> Result<(), Error> {
+    for chunk in requests.chunks(BATCH_WRITE_MAX_ITEMS) {
+        let mut pending = chunk.to_vec();
+        for attempt in 0.. {
+            let output = table.client().batch_write_item().request_items(table.name(), pending).send().await?;
+            pending = output.unprocessed_items.and_then(|mut u| u.remove(table.name())).unwrap_or_default();
+            if pending.is_empty() {
+                break;
+            }
+            if attempt >= MAX_ATTEMPTS {
+                return Err(Error::internal(format!("{} writes still unprocessed after {MAX_ATTEMPTS} retries", pending.len())));
+            }
+            tokio::time::sleep(backoff(attempt)).await;
+        }
+    }
+    Ok(())
+}
+
+/// Deletes the items with these keys (BatchWriteItem).
+pub async fn delete_keys(table: &Table, keys: Vec<Key>) -> Result<(), Error> {
+    let requests = keys
+        .into_iter()
+        .map(|k| DeleteRequest::builder().set_key(Some(k.to_attributes())).build().map(|d| WriteRequest::builder().delete_request(d).build()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Error::internal)?;
+    batch_write(table, requests).await
+}
+
+/// Sets `field` on the item at `key`, if the item still exists.
+pub async fn set_if_exists(table: &Table, key: Key, field: &str, value: AttributeValue) -> Result<(), Error> {
+    let result = table
+        .client()
+        .update_item()
+        .table_name(table.name())
+        .set_key(Some(key.to_attributes()))
+        .update_expression("SET #f = :v")
+        .condition_expression("attribute_exists(PK)")
+        .expression_attribute_names("#f", field)
+        .expression_attribute_values(":v", value)
+        .send()
+        .await;
+    match result {
+        Err(err) if update_condition_failed(&err).is_some() => Ok(()),
+        other => other.map(|_| ()).map_err(Into::into),
+    }
+}

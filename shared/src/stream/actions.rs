@@ -1,0 +1,115 @@
+//! The work that follows a change (notifications, cascades, copies). Each
+//! action can be repeated: notification ids derive from the stream record,
+//! deletes and copies land on the same items again.
+
+use super::effects::Action;
+use crate::bulk::{batch_write, delete_keys, set_if_exists};
+use crate::ids::{PostId, UserId};
+use crate::keys::{self, Key};
+use crate::notifications::{About, Kind, NotificationItem};
+use crate::{Error, Table, clock};
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use std::collections::HashMap;
+
+/// Post authors already looked up in this batch: a hundred comments on one
+/// post cost one GetItem, not a hundred. (Authors never change.)
+pub type Authors = HashMap<PostId, Option<UserId>>;
+
+/// Runs one record's actions, in order.
+pub async fn run(table: &Table, actions: &[Action], authors: &mut Authors) -> Result<(), Error> {
+    for action in actions {
+        match action {
+            Action::Notify(item) => put_once(table, item).await?,
+            Action::NotifyPostAuthor { post, commenter, comment, id } => {
+                if let Some(author) = post_author(table, *post, authors).await?.filter(|a| a != commenter) {
+                    let about = About { post_id: Some(*post), actor_id: Some(*commenter), comment_id: Some(*comment) };
+                    put_once(table, &NotificationItem::new(author, *id, Kind::NewComment, about, clock::now())).await?;
+                }
+            }
+            Action::FanOut { author, post, event_id, at_ms } => fan_out(table, *author, *post, event_id, *at_ms).await?,
+            Action::DeleteUserData(user) => delete_user_data(table, *user).await?,
+            Action::DeleteComments(post) => delete_keys(table, table.query_keys(&keys::comments(*post)).await?).await?,
+            Action::RenameAuthor { author, name } => {
+                for key in posts_of(table, *author).await? {
+                    set_if_exists(table, key, "authorName", AttributeValue::S(name.clone())).await?;
+                }
+            }
+            Action::SyncPlan { user, plan } => {
+                for key in table.query_keys(&keys::api_keys(*user)).await? {
+                    set_if_exists(table, key, "plan", AttributeValue::S(plan.as_str().into())).await?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The author of `post` (None once it is gone): one GetItem per post per batch.
+async fn post_author(table: &Table, post: PostId, authors: &mut Authors) -> Result<Option<UserId>, Error> {
+    if let Some(author) = authors.get(&post) {
+        return Ok(*author);
+    }
+    let output = table
+        .client()
+        .get_item()
+        .table_name(table.name())
+        .set_key(Some(keys::post(post).to_attributes()))
+        .projection_expression("authorId")
+        .send()
+        .await?;
+    let author = output.item.as_ref().and_then(|i| i.get("authorId")).and_then(|a| a.as_s().ok()).and_then(|a| UserId::parse(a).ok());
+    authors.insert(post, author);
+    Ok(author)
+}
+
+/// A PutItem that leaves an existing item alone (a replay must not mark a
+/// read notification unread again).
+async fn put_once(table: &Table, item: &NotificationItem) -> Result<(), Error> {
+    let result = table
+        .client()
+        .put_item()
+        .table_name(table.name())
+        .set_item(Some(item.to_item()?))
+        .condition_expression("attribute_not_exists(PK)")
+        .send()
+        .await;
+    match result {
+        Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
+        other => other.map(|_| ()).map_err(Into::into),
+    }
+}
+
+/// The keys of every post (draft or published) by `author`.
+async fn posts_of(table: &Table, author: UserId) -> Result<Vec<Key>, Error> {
+    let mut found = table.query_keys(&keys::published_posts(author)).await?;
+    found.extend(table.query_keys(&keys::drafts(author)).await?);
+    Ok(found)
+}
+
+/// Notifies each follower of `author` about `post`, 25 notifications per
+/// BatchWriteItem. Ids derive from the stream record and the follower, so a
+/// replay rewrites the same items.
+async fn fan_out(table: &Table, author: UserId, post: PostId, event_id: &str, at_ms: u64) -> Result<(), Error> {
+    let now = clock::now();
+    let mut requests = Vec::new();
+    for item in table.query_all(&keys::followers(author), "followerId").await? {
+        let Some(follower) = item.get("followerId").and_then(|v| v.as_s().ok()).and_then(|f| UserId::parse(f).ok()) else {
+            continue;
+        };
+        let id = crate::ids::NotificationId::derived(at_ms, format!("{event_id}/{follower}").as_bytes());
+        let about = About { post_id: Some(post), actor_id: Some(author), comment_id: None };
+        let notification = NotificationItem::new(follower, id, Kind::FollowedAuthorPublished, about, now);
+        let put = PutRequest::builder().set_item(Some(notification.to_item()?)).build().map_err(Error::internal)?;
+        requests.push(WriteRequest::builder().put_request(put).build());
+    }
+    batch_write(table, requests).await
+}
+
+/// Removes what belonged to a deleted account. Deleting its posts and
+/// follow edges produces stream records of their own, which cascade to
+/// comments and correct the other users' counts.
+async fn delete_user_data(table: &Table, user: UserId) -> Result<(), Error> {
+    delete_keys(table, table.query_keys(&keys::user_items(user)).await?).await?;
+    delete_keys(table, table.query_keys(&keys::following(user)).await?).await?;
+    delete_keys(table, posts_of(table, user).await?).await
+}

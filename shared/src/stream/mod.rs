@@ -1,0 +1,72 @@
+//! The stream processor's rules: what each change to the table means for
+//! counters, notifications and cascades, applied so that Lambda's
+//! at-least-once delivery never counts a change twice or drops one.
+//!
+//! Two kinds of effect:
+//! - *Counter deltas* (`followerCount`, `commentCount`, …), each computed from
+//!   the old and new image (e.g. unread = unread(new) − unread(old)), so the
+//!   counts always agree with the items. They are applied exactly once: each
+//!   record's idempotency marker (`APPLIED#<eventID>`, TTL 2 days) is written
+//!   in the same TransactWriteItems as the counter updates, and a replayed
+//!   record fails its marker's condition and is dropped. Within a batch, all
+//!   deltas for one item become one `ADD`.
+//! - *Actions* (notifications, cascades, copies), idempotent by construction:
+//!   notification ids derive from the stream record, deletes and copies can
+//!   be repeated.
+
+//!
+//! One job per module: [`effects`] maps a record to what it means,
+//! [`counting`] applies counter deltas exactly once, [`actions`] runs the
+//! rest. This module walks a batch in order and says where it stopped.
+
+mod actions;
+mod counting;
+mod effects;
+
+pub use counting::{MARKER_ENTITY, MARKER_TTL_DAYS};
+pub use effects::{Action, Delta, Effects, Poison, effects, is_ttl_removal};
+
+use crate::Table;
+use aws_lambda_events::event::dynamodb::EventRecord;
+use counting::Counted;
+
+/// What processing a batch came to.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// The index of the first record not fully processed: Lambda retries from it.
+    pub failed_at: Option<usize>,
+    pub error: Option<String>,
+}
+
+/// Processes `records` in order: each record's actions, then every counter
+/// delta of the records before the first failure, exactly once.
+pub async fn process(table: &Table, records: &[EventRecord]) -> Outcome {
+    let mut outcome = Outcome::default();
+    let mut counted: Vec<Counted> = Vec::new();
+    let mut authors = actions::Authors::new();
+    for (index, record) in records.iter().enumerate() {
+        let effects = match effects(record) {
+            Ok(effects) => effects,
+            Err(poison) => {
+                tracing::error!(event_id = %poison.event_id, keys = %poison.keys, reason = %poison.reason, "poison record");
+                outcome = Outcome { failed_at: Some(index), error: Some(poison.to_string()) };
+                break;
+            }
+        };
+        if let Err(err) = actions::run(table, &effects.actions, &mut authors).await {
+            tracing::error!(event_id = %record.event_id, error = %err, "stream actions failed");
+            outcome = Outcome { failed_at: Some(index), error: Some(err.to_string()) };
+            break;
+        }
+        if !effects.deltas.is_empty() {
+            counted.push(Counted { record: index, event_id: record.event_id.as_str(), deltas: effects.deltas });
+        }
+    }
+    if let Err((index, err)) = counting::apply(table, &counted).await {
+        tracing::error!(record = index, error = %err, "counter updates failed");
+        if outcome.failed_at.is_none_or(|f| index < f) {
+            outcome = Outcome { failed_at: Some(index), error: Some(err.to_string()) };
+        }
+    }
+    outcome
+}
