@@ -1,11 +1,17 @@
 //! Reads template.yaml at run time: the table's definition and the HTTP
 //! routes with the function (handler) behind each. There is no second copy of
 //! either anywhere: tests and the local stack build everything from here.
+//!
+//! The table's definition and its creation are in `table`, a function's IAM
+//! policies in `iam`; this file reads functions, routes and authorizers.
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, ScalarAttributeType,
-    StreamSpecification, StreamViewType, TimeToLiveSpecification,
-};
+mod iam;
+mod table;
+
+pub use iam::PolicyStatement;
+pub use table::{AttributeDef, IndexDef, KeyDef, ProjectionDef, StreamDef, TableDefinition, TtlDef};
+
+use iam::policies;
 use serde::Deserialize;
 use serde_yaml::Value;
 use std::path::{Path, PathBuf};
@@ -56,18 +62,6 @@ pub struct Function {
     pub stream: Option<StreamEvent>,
     /// `Timeout` in seconds: its own, else `Globals.Function`'s, else SAM's 3.
     pub timeout_seconds: u64,
-}
-
-/// One statement of an inline policy.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PolicyStatement {
-    pub effect: String,
-    pub actions: Vec<String>,
-    /// As written: `!GetAtt Table.Arn` reads `Table.Arn`, `!Sub "${Table.Arn}/index/GSI1"`
-    /// its text, `'*'` is `*`.
-    pub resources: Vec<String>,
-    /// It uses `NotAction` or `NotResource`, which grant everything but what they name.
-    pub negated: bool,
 }
 
 /// A `Type: DynamoDB` event: how Lambda feeds the stream to the function.
@@ -133,61 +127,6 @@ pub struct RouteSpec {
     pub path: String,
     /// The authorizer guarding it, or `None` for a public route.
     pub authorizer: Option<String>,
-}
-
-/// The `Properties` of the `AWS::DynamoDB::Table` resource.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct TableDefinition {
-    pub billing_mode: Option<String>,
-    pub attribute_definitions: Vec<AttributeDef>,
-    pub key_schema: Vec<KeyDef>,
-    #[serde(default)]
-    pub global_secondary_indexes: Vec<IndexDef>,
-    pub time_to_live_specification: Option<TtlDef>,
-    pub stream_specification: Option<StreamDef>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct AttributeDef {
-    pub attribute_name: String,
-    pub attribute_type: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct KeyDef {
-    pub attribute_name: String,
-    pub key_type: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct IndexDef {
-    pub index_name: String,
-    pub key_schema: Vec<KeyDef>,
-    pub projection: ProjectionDef,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ProjectionDef {
-    pub projection_type: String,
-    pub non_key_attributes: Option<Vec<String>>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct TtlDef {
-    pub attribute_name: String,
-    pub enabled: bool,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct StreamDef {
-    pub stream_view_type: String,
 }
 
 impl Template {
@@ -273,65 +212,6 @@ fn get_att_target(value: &Value) -> Option<String> {
     }
 }
 
-/// A scalar or an intrinsic function as text (see [`PolicyStatement::resources`]).
-fn render(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Tagged(tagged) => match &tagged.value {
-            Value::Sequence(parts) => parts.iter().map(render).collect::<Vec<_>>().join("."),
-            other => render(other),
-        },
-        Value::Mapping(m) if m.len() == 1 => m.values().next().map(render).unwrap_or_default(),
-        Value::Sequence(parts) => parts.iter().map(render).collect::<Vec<_>>().join("."),
-        other => serde_yaml::to_string(other).unwrap_or_default().trim().to_string(),
-    }
-}
-
-/// One value or a list of them, as text.
-fn one_or_many(value: Option<&Value>) -> Vec<String> {
-    match value {
-        Some(Value::Sequence(many)) => many.iter().map(render).collect(),
-        Some(one) => vec![render(one)],
-        None => Vec::new(),
-    }
-}
-
-/// The function's `Policies`: inline statements, and everything else by name.
-fn policies(resource: &Value) -> (Vec<PolicyStatement>, Vec<String>) {
-    let entries = resource.get("Properties").and_then(|p| p.get("Policies"));
-    let entries: Vec<&Value> = match entries {
-        Some(Value::Sequence(many)) => many.iter().collect(),
-        Some(one) => vec![one],
-        None => Vec::new(),
-    };
-    let (mut statements, mut others) = (Vec::new(), Vec::new());
-    for entry in entries {
-        // A SAM policy template is `{Name: {params}}`, a managed policy its
-        // name or ARN; a policy document holds `Statement` (and `Version`).
-        let extra: Vec<String> = match entry.as_mapping() {
-            Some(m) => m.keys().filter_map(Value::as_str).filter(|k| !matches!(*k, "Statement" | "Version")).map(str::to_string).collect(),
-            None => vec![render(entry)],
-        };
-        others.extend(extra);
-        let Some(list) = entry.get("Statement") else {
-            continue;
-        };
-        let list: Vec<&Value> = match list {
-            Value::Sequence(many) => many.iter().collect(),
-            one => vec![one],
-        };
-        for statement in list {
-            statements.push(PolicyStatement {
-                effect: statement.get("Effect").map(render).unwrap_or_default(),
-                actions: one_or_many(statement.get("Action")),
-                resources: one_or_many(statement.get("Resource")),
-                negated: statement.get("NotAction").is_some() || statement.get("NotResource").is_some(),
-            });
-        }
-    }
-    (statements, others)
-}
-
 fn parse_function(id: &str, resource: &Value, doc: &Value, default_authorizer: Option<&str>) -> Result<Function, String> {
     let timeout_seconds = [resource.get("Properties"), doc.get("Globals").and_then(|g| g.get("Function"))]
         .into_iter()
@@ -371,71 +251,6 @@ fn parse_function(id: &str, resource: &Value, doc: &Value, default_authorizer: O
     }
     let (iam_statements, other_policies) = policies(resource);
     Ok(Function { logical_id: id.to_string(), handler, metadata, routes, iam_statements, other_policies, stream, timeout_seconds })
-}
-
-impl TableDefinition {
-    /// Creates the table on `client` exactly as declared, and turns on its
-    /// TTL. (Point-in-time recovery is a backup setting with no behaviour to
-    /// emulate, so it is not applied locally.)
-    pub async fn create(&self, client: &aws_sdk_dynamodb::Client, name: &str) -> Result<(), String> {
-        let err = |e: &dyn std::fmt::Display| format!("creating table {name}: {e}");
-        let mut request = client
-            .create_table()
-            .table_name(name)
-            .set_billing_mode(self.billing_mode.as_deref().map(BillingMode::from))
-            .set_attribute_definitions(Some(
-                self.attribute_definitions.iter().map(AttributeDef::to_sdk).collect::<Result<_, _>>().map_err(|e| err(&e))?,
-            ))
-            .set_key_schema(Some(key_schema(&self.key_schema).map_err(|e| err(&e))?));
-        for index in &self.global_secondary_indexes {
-            let projection = Projection::builder()
-                .projection_type(ProjectionType::from(index.projection.projection_type.as_str()))
-                .set_non_key_attributes(index.projection.non_key_attributes.clone())
-                .build();
-            let gsi = GlobalSecondaryIndex::builder()
-                .index_name(&index.index_name)
-                .set_key_schema(Some(key_schema(&index.key_schema).map_err(|e| err(&e))?))
-                .projection(projection)
-                .build()
-                .map_err(|e| err(&e))?;
-            request = request.global_secondary_indexes(gsi);
-        }
-        if let Some(stream) = &self.stream_specification {
-            request = request.stream_specification(
-                StreamSpecification::builder()
-                    .stream_enabled(true)
-                    .stream_view_type(StreamViewType::from(stream.stream_view_type.as_str()))
-                    .build()
-                    .map_err(|e| err(&e))?,
-            );
-        }
-        request.send().await.map_err(|e| err(&aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
-        if let Some(ttl) = self.time_to_live_specification.as_ref().filter(|t| t.enabled) {
-            client
-                .update_time_to_live()
-                .table_name(name)
-                .time_to_live_specification(
-                    TimeToLiveSpecification::builder().attribute_name(&ttl.attribute_name).enabled(true).build().map_err(|e| err(&e))?,
-                )
-                .send()
-                .await
-                .map_err(|e| err(&aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
-        }
-        Ok(())
-    }
-}
-
-impl AttributeDef {
-    fn to_sdk(&self) -> Result<AttributeDefinition, aws_sdk_dynamodb::error::BuildError> {
-        AttributeDefinition::builder()
-            .attribute_name(&self.attribute_name)
-            .attribute_type(ScalarAttributeType::from(self.attribute_type.as_str()))
-            .build()
-    }
-}
-
-fn key_schema(keys: &[KeyDef]) -> Result<Vec<KeySchemaElement>, aws_sdk_dynamodb::error::BuildError> {
-    keys.iter().map(|k| KeySchemaElement::builder().attribute_name(&k.attribute_name).key_type(KeyType::from(k.key_type.as_str())).build()).collect()
 }
 
 #[cfg(test)]

@@ -1,13 +1,10 @@
-//! The local event-source mapping: what Lambda does between the table's
-//! stream and the stream processor, with the settings of the function's
-//! `DynamoDB` event in template.yaml. It reads the engine's stream through
-//! the DynamoDB Streams API, applies the filters, gathers batches (size and
-//! batching window), invokes the handler, and honours partial-batch
-//! responses, bisection on function errors, the retry limit, the record age
-//! limit and the on-failure destination (here a JSON-lines file). Its shard
-//! position is kept in a file, so a restart neither replays processed
-//! records nor skips unprocessed ones.
+//! The event-source mapping's worker: reads the shard from its checkpoint,
+//! queues records (those the filters leave out acknowledged unseen), and
+//! delivers batches with Lambda's batching window, partial-batch responses,
+//! bisection, retry and record-age limits and dead letters.
 
+use super::records::{lambda_record, matches};
+use super::{Files, Status};
 use crate::template::StreamEvent;
 use aws_sdk_dynamodbstreams::types::{Record, ShardIteratorType};
 use functions::StreamHandler;
@@ -15,41 +12,10 @@ use serde_json::{Value, json};
 use shared::Table;
 use std::collections::{HashMap, VecDeque};
 use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
-
-/// Where the mapping keeps its state.
-#[derive(Clone, Debug)]
-pub struct Files {
-    /// The last sequence number fully handled; `None` keeps it in memory only.
-    pub checkpoint: Option<PathBuf>,
-    /// The on-failure destination: one JSON object per line.
-    pub dead_letters: PathBuf,
-}
-
-/// What the mapping has done so far (for tests, logs and benchmarks).
-#[derive(Debug, Default)]
-pub struct Status {
-    pub delivered: AtomicU64,
-    pub batches: AtomicU64,
-    pub failed_batches: AtomicU64,
-    pub dead_lettered: AtomicU64,
-    /// True when the last read found nothing new and nothing waits.
-    pub idle: AtomicBool,
-    /// Bumped after every poll, so a waiter knows a full round has passed.
-    pub rounds: AtomicU64,
-}
-
-pub struct Mapping {
-    stop: watch::Sender<bool>,
-    task: Option<JoinHandle<()>>,
-    status: Arc<Status>,
-    dead_letters: PathBuf,
-}
 
 // Lambda polls each shard about four times a second. (dynoxide 3.2 reads a
 // stream with a full scan of its records, so polling more often costs more.)
@@ -63,85 +29,22 @@ struct Entry {
     created_secs: f64,
 }
 
-impl Mapping {
-    pub fn start(
-        streams: aws_sdk_dynamodbstreams::Client,
-        table: Table,
-        stream_arn: String,
-        handler: StreamHandler,
-        settings: StreamEvent,
-        files: Files,
-    ) -> Result<Self, String> {
-        let filters = settings
-            .filter_criteria
-            .as_ref()
-            .map(|c| c.filters.iter().map(|f| serde_json::from_str(&f.pattern)).collect::<Result<Vec<Value>, _>>())
-            .transpose()
-            .map_err(|e| format!("a FilterCriteria pattern is not JSON: {e}"))?
-            .unwrap_or_default();
-        let (stop, stopped) = watch::channel(false);
-        let status = Arc::new(Status::default());
-        let dead_letters = files.dead_letters.clone();
-        let worker = Worker { streams, table, stream_arn, handler, settings, filters, files, status: status.clone(), stopped };
-        let task = tokio::spawn(worker.run());
-        Ok(Self { stop, task: Some(task), status, dead_letters })
-    }
-
-    pub fn status(&self) -> &Status {
-        &self.status
-    }
-
-    pub fn dead_letters(&self) -> &Path {
-        &self.dead_letters
-    }
-
-    /// Waits until every record written so far has been handled.
-    pub async fn settle(&self, timeout: Duration) -> Result<(), String> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            // Two idle rounds after this call began: the stream was read to its end.
-            let start = self.status.rounds.load(Ordering::SeqCst);
-            while self.status.rounds.load(Ordering::SeqCst) < start + 2 {
-                if Instant::now() > deadline {
-                    return Err("the stream did not settle in time".into());
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-            if self.status.idle.load(Ordering::SeqCst) {
-                return Ok(());
-            }
-        }
-    }
-
-    /// Stops after the batch under way, with the checkpoint written.
-    pub async fn stop(mut self) {
-        let _ = self.stop.send(true);
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for Mapping {
-    fn drop(&mut self) {
-        let _ = self.stop.send(true);
-    }
-}
-
-struct Worker {
-    streams: aws_sdk_dynamodbstreams::Client,
-    table: Table,
-    stream_arn: String,
-    handler: StreamHandler,
-    settings: StreamEvent,
-    filters: Vec<Value>,
-    files: Files,
-    status: Arc<Status>,
-    stopped: watch::Receiver<bool>,
+/// The task behind a [`Mapping`](super::Mapping): polls the shard and
+/// delivers batches until stopped.
+pub(super) struct Worker {
+    pub(super) streams: aws_sdk_dynamodbstreams::Client,
+    pub(super) table: Table,
+    pub(super) stream_arn: String,
+    pub(super) handler: StreamHandler,
+    pub(super) settings: StreamEvent,
+    pub(super) filters: Vec<Value>,
+    pub(super) files: Files,
+    pub(super) status: Arc<Status>,
+    pub(super) stopped: watch::Receiver<bool>,
 }
 
 impl Worker {
-    async fn run(mut self) {
+    pub(super) async fn run(mut self) {
         let mut checkpoint = self.files.checkpoint.as_deref().and_then(|p| std::fs::read_to_string(p).ok()).map(|s| s.trim().to_string());
         let mut queue: VecDeque<Entry> = VecDeque::new();
         let mut iterator: Option<String> = None;
@@ -370,76 +273,5 @@ impl Worker {
         if let Err(e) = written {
             tracing::error!(target: "quire::stream", "cannot write {}: {e}", self.files.dead_letters.display());
         }
-    }
-}
-
-/// A stream record in the JSON form Lambda delivers.
-pub fn lambda_record(record: &Record, stream_arn: &str) -> Value {
-    let image = |m: Option<&HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue>>| {
-        m.map(|m| serde_json::to_value(serde_dynamo::Item::from(m.clone())).unwrap_or(Value::Null))
-    };
-    let change = record.dynamodb.as_ref();
-    let mut dynamodb = json!({
-        "ApproximateCreationDateTime": change.and_then(|c| c.approximate_creation_date_time()).map(|t| t.as_secs_f64()),
-        "Keys": image(change.and_then(|c| c.keys.as_ref())),
-        "SequenceNumber": change.and_then(|c| c.sequence_number()),
-        "SizeBytes": change.and_then(|c| c.size_bytes()),
-        "StreamViewType": change.and_then(|c| c.stream_view_type()).map(|v| v.as_str()),
-    });
-    if let Some(new) = image(change.and_then(|c| c.new_image.as_ref())) {
-        dynamodb["NewImage"] = new;
-    }
-    if let Some(old) = image(change.and_then(|c| c.old_image.as_ref())) {
-        dynamodb["OldImage"] = old;
-    }
-    let mut json = json!({
-        "eventID": record.event_id(),
-        "eventName": record.event_name().map(|n| n.as_str()),
-        "eventVersion": record.event_version(),
-        "eventSource": "aws:dynamodb",
-        "awsRegion": record.aws_region().unwrap_or("us-east-1"),
-        "dynamodb": dynamodb,
-        "eventSourceARN": stream_arn,
-    });
-    if let Some(identity) = record.user_identity() {
-        // DynamoDB streams carry an identity only for TTL deletions. dynoxide
-        // 3.2 spells its members `type`/`principalId` where the Streams API
-        // has `Type`/`PrincipalId`, so the SDK reads them as absent: the
-        // identity's presence is what tells.
-        json["userIdentity"] = json!({
-            "type": identity.r#type().unwrap_or("Service"),
-            "principalId": identity.principal_id().unwrap_or("dynamodb.amazonaws.com"),
-        });
-    }
-    json
-}
-
-/// Lambda's event filtering, for the patterns Quire uses: every field of the
-/// pattern must be present, and a list matches any of its values.
-pub fn matches(pattern: &Value, event: &Value) -> bool {
-    match pattern {
-        Value::Object(fields) => fields.iter().all(|(key, sub)| event.get(key).is_some_and(|value| matches(sub, value))),
-        Value::Array(options) => options.iter().any(|option| option == event),
-        other => other == event,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn filters_match_as_lambda_does() {
-        let pattern =
-            json!({"eventName": ["MODIFY"], "dynamodb": {"OldImage": {"status": {"S": ["draft"]}}, "NewImage": {"status": {"S": ["published"]}}}});
-        let publish = json!({"eventName": "MODIFY", "dynamodb": {"OldImage": {"status": {"S": "draft"}}, "NewImage": {"status": {"S": "published"}, "x": {"N": "1"}}}});
-        let view =
-            json!({"eventName": "MODIFY", "dynamodb": {"OldImage": {"status": {"S": "published"}}, "NewImage": {"status": {"S": "published"}}}});
-        assert!(matches(&pattern, &publish));
-        assert!(!matches(&pattern, &view));
-        assert!(!matches(&pattern, &json!({"eventName": "INSERT"})));
-        let read = json!({"dynamodb": {"NewImage": {"read": {"BOOL": [true]}}}});
-        assert!(matches(&read, &json!({"dynamodb": {"NewImage": {"read": {"BOOL": true}}}})));
-        assert!(!matches(&read, &json!({"dynamodb": {"NewImage": {"read": {"BOOL": false}}}})));
     }
 }
