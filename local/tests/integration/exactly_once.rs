@@ -103,8 +103,8 @@ async fn drain(stack: &TestStack, seen: &mut HashSet<String>) {
 
 async fn assert_exact(stack: &TestStack, s: &Scenario) {
     let me = |key: &str| {
-        let key = key.to_string();
-        async move { stack.get("/me").key(&key).send().await.body }
+        let sent = stack.get("/me").key(key).send();
+        async move { sent.await.body }
     };
     let ada = me(&s.ada.key).await;
     assert_eq!(ada["followerCount"], FANS as u64);

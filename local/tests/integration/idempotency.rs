@@ -109,7 +109,7 @@ async fn concurrent_retries_of_one_comment_create_it_once() {
     assert_eq!(replayed, CLIENTS - 1);
 
     stack.settle().await;
-    let comments = stack.get(&format!("/posts/{id}/comments")).send().await;
+    let comments = stack.get(&path).send().await;
     assert_eq!(comments.body["items"].as_array().unwrap().len(), 1);
     assert_eq!(stack.get(&format!("/posts/{id}")).send().await.body["commentCount"], 1);
     // The same key on another post is another request.

@@ -34,11 +34,9 @@ async fn a_post_from_draft_to_public_read() {
     assert_eq!(created.headers["etag"], "\"1\"");
     let post = created.body["id"].as_str().unwrap().to_string();
 
-    stack.get(&format!("/posts/{post}")).send().await.assert_error(404, "not_found");
-    let edit = |body: Value, if_match: &'static str| {
-        let (stack, key, path) = (&stack, ada.key.clone(), format!("/posts/{post}"));
-        async move { stack.patch(&path).key(&key).json(body).header("if-match", if_match).send().await }
-    };
+    let path = format!("/posts/{post}");
+    stack.get(&path).send().await.assert_error(404, "not_found");
+    let edit = |body: Value, if_match: &str| stack.patch(&path).key(&ada.key).json(body).header("if-match", if_match).send();
     let edited = edit(json!({"content": "The engine weaves algebraic patterns."}), "\"1\"").await;
     assert_eq!((edited.status, edited.body["version"].as_u64()), (200, Some(2)), "{}", edited.body);
     edit(json!({"title": "Stale"}), "\"1\"").await.assert_error(412, "version_mismatch");
@@ -49,7 +47,7 @@ async fn a_post_from_draft_to_public_read() {
     assert_eq!(published.dynamodb_calls(), ["TransactWriteItems"]);
     publish(&stack, &ada.key, &post).await.assert_error(409, "already_published");
 
-    let public = stack.get(&format!("/posts/{post}")).send().await;
+    let public = stack.get(&path).send().await;
     assert_eq!(public.status, 200);
     assert_eq!(public.body["content"], "The engine weaves algebraic patterns.");
     assert_eq!(public.body["authorId"], ada.id.as_str());

@@ -63,29 +63,27 @@ async fn a_comment_may_be_deleted_by_its_author_or_the_posts_author_only() {
     let author = sign_up(&stack, "Author", &email("author")).await;
     let stranger = sign_up(&stack, "Stranger", &email("stranger")).await;
     let post = published_post(&stack, &owner.key).await;
-    let comment = |key: String| {
-        let (stack, path) = (&stack, format!("/posts/{post}/comments"));
-        async move { stack.post(&path).key(&key).json(json!({"text": "hi"})).send().await.body["id"].as_str().unwrap().to_string() }
+    let comments = format!("/posts/{post}/comments");
+    let comment = |key: &str| {
+        let sent = stack.post(&comments).key(key).json(json!({"text": "hi"})).send();
+        async move { sent.await.body["id"].as_str().unwrap().to_string() }
     };
-    let delete = |key: String, id: String| {
-        let (stack, path) = (&stack, format!("/posts/{post}/comments/{id}"));
-        async move { stack.delete(&path).key(&key).send().await }
-    };
+    let delete = |key: &str, id: &str| stack.delete(&format!("{comments}/{id}")).key(key).send();
 
-    let first = comment(author.key.clone()).await;
-    delete(stranger.key.clone(), first.clone()).await.assert_error(403, "forbidden");
-    let by_author = delete(author.key.clone(), first.clone()).await;
+    let first = comment(&author.key).await;
+    delete(&stranger.key, &first).await.assert_error(403, "forbidden");
+    let by_author = delete(&author.key, &first).await;
     assert_eq!(by_author.status, 204);
     assert_eq!(by_author.dynamodb_calls(), ["BatchGetItem", "DeleteItem"]);
-    delete(author.key.clone(), first).await.assert_error(404, "not_found");
+    delete(&author.key, &first).await.assert_error(404, "not_found");
 
-    let second = comment(author.key.clone()).await;
-    assert_eq!(delete(owner.key.clone(), second).await.status, 204, "the post's author may delete it");
-    let third = comment(stranger.key.clone()).await;
-    delete(author.key.clone(), third.clone()).await.assert_error(403, "forbidden");
-    assert_eq!(delete(stranger.key.clone(), third).await.status, 204);
+    let second = comment(&author.key).await;
+    assert_eq!(delete(&owner.key, &second).await.status, 204, "the post's author may delete it");
+    let third = comment(&stranger.key).await;
+    delete(&author.key, &third).await.assert_error(403, "forbidden");
+    assert_eq!(delete(&stranger.key, &third).await.status, 204);
 
-    let left = stack.get(&format!("/posts/{post}/comments")).send().await;
+    let left = stack.get(&comments).send().await;
     assert!(left.body["items"].as_array().unwrap().is_empty());
 }
 
