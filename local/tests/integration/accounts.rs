@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn sign_up_returns_a_public_profile_and_a_working_key() {
     let stack = TestStack::start().await;
-    let reply = call(&stack, "POST", "/users", None, Some(json!({"name": "  Ada  ", "email": " Ada@Example.com "})), &[]).await;
+    let reply = stack.post("/users").json(json!({"name": "  Ada  ", "email": " Ada@Example.com "})).send().await;
     assert_eq!(reply.status, 201, "{}", reply.body);
     assert_eq!(reply.dynamodb_calls(), ["TransactWriteItems"]);
     let user = &reply.body["user"];
@@ -18,7 +18,7 @@ async fn sign_up_returns_a_public_profile_and_a_working_key() {
     let key = reply.body["apiKey"]["secret"].as_str().unwrap();
     assert!(key.starts_with("quire_"));
 
-    let me = call(&stack, "GET", "/me", Some(key), None, &[]).await;
+    let me = stack.get("/me").key(key).send().await;
     assert_eq!(me.status, 200, "{}", me.body);
     assert_eq!(me.body["email"], "ada@example.com", "stored normalised");
     assert_eq!(me.body["plan"], "free");
@@ -34,7 +34,7 @@ async fn emails_are_unique_ignoring_case_and_spaces() {
     let stack = TestStack::start().await;
     sign_up(&stack, "Ada", "ada@example.com").await;
     for taken in ["ada@example.com", "ADA@example.COM", "  ada@example.com\t"] {
-        let reply = call(&stack, "POST", "/users", None, Some(json!({"name": "Imposter", "email": taken})), &[]).await;
+        let reply = stack.post("/users").json(json!({"name": "Imposter", "email": taken})).send().await;
         reply.assert_error(409, "email_taken");
     }
 }
@@ -45,12 +45,7 @@ async fn twenty_concurrent_sign_ups_with_one_email_make_one_account() {
     else {
         return;
     };
-    let client = reqwest::Client::new();
-    let statuses = race(20, |n| {
-        let body = json!({"name": format!("Racer {n}"), "email": "race@example.com"});
-        client.post(format!("{}/users", stack.url())).json(&body)
-    })
-    .await;
+    let statuses = race(20, |n| stack.post("/users").json(json!({"name": format!("Racer {n}"), "email": "race@example.com"}))).await;
     assert_eq!((count(&statuses, 201), count(&statuses, 409)), (1, 19), "{statuses:?}");
 }
 
@@ -58,17 +53,17 @@ async fn twenty_concurrent_sign_ups_with_one_email_make_one_account() {
 async fn public_profiles_never_show_the_email() {
     let stack = TestStack::start().await;
     let ada = sign_up(&stack, "Ada", &email("ada")).await;
-    let reply = call(&stack, "GET", &format!("/users/{}", ada.id), None, None, &[]).await;
+    let reply = stack.get(&format!("/users/{}", ada.id)).send().await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.body["name"], "Ada");
     assert!(!reply.body.to_string().contains(&ada.email) && reply.body.get("email").is_none());
     assert_eq!(reply.dynamodb_calls(), ["GetItem"]);
 
-    let lower = call(&stack, "GET", &format!("/users/{}", ada.id.to_lowercase()), None, None, &[]).await;
+    let lower = stack.get(&format!("/users/{}", ada.id.to_lowercase())).send().await;
     assert_eq!(lower.status, 200, "ids are case-insensitive");
-    let missing = call(&stack, "GET", &format!("/users/{}", ulid::Ulid::new()), None, None, &[]).await;
+    let missing = stack.get(&format!("/users/{}", ulid::Ulid::new())).send().await;
     missing.assert_error(404, "not_found");
-    let bad = call(&stack, "GET", "/users/USER%23123", None, None, &[]).await;
+    let bad = stack.get("/users/USER%23123").send().await;
     bad.assert_error(400, "invalid_id");
     assert!(bad.dynamodb_calls().is_empty(), "refused before any DynamoDB call");
 }
@@ -84,7 +79,7 @@ async fn users_are_listed_newest_first_one_query_per_page() {
     let mut seen = Vec::new();
     let mut path = "/users?limit=10".to_string();
     loop {
-        let reply = call(&stack, "GET", &path, None, None, &[]).await;
+        let reply = stack.get(&path).send().await;
         assert_eq!(reply.status, 200, "{}", reply.body);
         assert_eq!(reply.dynamodb_calls(), ["Query"]);
         for user in reply.body["items"].as_array().unwrap() {
@@ -97,8 +92,8 @@ async fn users_are_listed_newest_first_one_query_per_page() {
         }
     }
     assert_eq!(seen, ids);
-    call(&stack, "GET", "/users?limit=0", None, None, &[]).await.assert_error(400, "invalid_limit");
-    call(&stack, "GET", "/users?cursor=forged", None, None, &[]).await.assert_error(400, "invalid_cursor");
+    stack.get("/users?limit=0").send().await.assert_error(400, "invalid_limit");
+    stack.get("/users?cursor=forged").send().await.assert_error(400, "invalid_cursor");
 }
 
 #[tokio::test]
@@ -107,19 +102,19 @@ async fn by_email_finds_a_user_with_one_query_and_needs_a_key() {
     let ada = sign_up(&stack, "Ada", &email("ada")).await;
     let bob = sign_up(&stack, "Bob", &email("bob")).await;
     let path = format!("/users/by-email?email={}", ada.email.to_uppercase().replace('@', "%40"));
-    let reply = call(&stack, "GET", &path, Some(&bob.key), None, &[]).await;
+    let reply = stack.get(&path).key(&bob.key).send().await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.body["id"], ada.id.as_str());
     assert!(reply.body.get("email").is_none());
     assert_eq!(reply.dynamodb_calls(), ["Query"]);
 
-    let unknown = call(&stack, "GET", "/users/by-email?email=nobody%40example.com", Some(&bob.key), None, &[]).await;
+    let unknown = stack.get("/users/by-email?email=nobody%40example.com").key(&bob.key).send().await;
     unknown.assert_error(404, "not_found");
-    let invalid = call(&stack, "GET", "/users/by-email?email=nope", Some(&bob.key), None, &[]).await;
+    let invalid = stack.get("/users/by-email?email=nope").key(&bob.key).send().await;
     invalid.assert_error(400, "invalid_field");
-    let missing = call(&stack, "GET", "/users/by-email", Some(&bob.key), None, &[]).await;
+    let missing = stack.get("/users/by-email").key(&bob.key).send().await;
     missing.assert_error(400, "invalid_request");
-    let anonymous = call(&stack, "GET", &path, None, None, &[]).await;
+    let anonymous = stack.get(&path).send().await;
     assert_eq!(anonymous.status, 401);
 }
 
@@ -127,13 +122,13 @@ async fn by_email_finds_a_user_with_one_query_and_needs_a_key() {
 async fn if_match_guards_profile_edits() {
     let stack = TestStack::start().await;
     let ada = sign_up(&stack, "Ada", &email("ada")).await;
-    let edit = |body: serde_json::Value, if_match: Option<&'static str>| {
-        let stack = &stack;
-        let key = ada.key.clone();
-        async move {
-            let headers: Vec<(&str, &str)> = if_match.map(|v| vec![("if-match", v)]).unwrap_or_default();
-            call(stack, "PATCH", "/me", Some(&key), Some(body), &headers).await
+    let edit = |body: serde_json::Value, if_match: Option<&str>| {
+        let request = stack.patch("/me").key(&ada.key).json(body);
+        match if_match {
+            Some(version) => request.header("if-match", version),
+            None => request,
         }
+        .send()
     };
     let first = edit(json!({"bio": "Poet of science"}), Some("\"1\"")).await;
     assert_eq!(first.status, 200, "{}", first.body);
@@ -144,7 +139,7 @@ async fn if_match_guards_profile_edits() {
 
     let stale = edit(json!({"name": "Countess"}), Some("\"1\"")).await;
     stale.assert_error(412, "version_mismatch");
-    let me = call(&stack, "GET", "/me", Some(&ada.key), None, &[]).await;
+    let me = stack.get("/me").key(&ada.key).send().await;
     assert_eq!((me.body["name"].as_str(), me.body["version"].as_u64()), (Some("Ada"), Some(2)), "the stale edit changed nothing");
 
     let unconditional = edit(json!({"name": "Countess"}), None).await;
@@ -160,12 +155,7 @@ async fn if_match_guards_profile_edits() {
 async fn concurrent_if_match_edits_have_one_winner() {
     let stack = TestStack::start().await;
     let ada = sign_up(&stack, "Ada", &email("ada")).await;
-    let client = reqwest::Client::new();
-    let statuses = race(10, |n| {
-        let body = json!({"bio": format!("edit {n}")});
-        client.patch(format!("{}/me", stack.url())).bearer_auth(&ada.key).header("if-match", "\"1\"").json(&body)
-    })
-    .await;
+    let statuses = race(10, |n| stack.patch("/me").key(&ada.key).header("if-match", "\"1\"").json(json!({"bio": format!("edit {n}")}))).await;
     assert_eq!((count(&statuses, 200), count(&statuses, 412)), (1, 9), "{statuses:?}");
 }
 
@@ -173,11 +163,9 @@ async fn concurrent_if_match_edits_have_one_winner() {
 async fn ten_concurrent_plan_changes_have_one_winner() {
     let stack = TestStack::start().await;
     let ada = sign_up(&stack, "Ada", &email("ada")).await;
-    let client = reqwest::Client::new();
-    let statuses =
-        race(10, |_| client.put(format!("{}/me/plan", stack.url())).bearer_auth(&ada.key).json(&json!({"from": "free", "to": "pro"}))).await;
+    let statuses = race(10, |_| stack.put("/me/plan").key(&ada.key).json(json!({"from": "free", "to": "pro"}))).await;
     assert_eq!((count(&statuses, 200), count(&statuses, 409)), (1, 9), "{statuses:?}");
-    let me = call(&stack, "GET", "/me", Some(&ada.key), None, &[]).await;
+    let me = stack.get("/me").key(&ada.key).send().await;
     assert_eq!(me.body["plan"], "pro");
     assert_eq!(me.body["version"], 2, "exactly one change was applied");
 }
@@ -186,7 +174,7 @@ async fn ten_concurrent_plan_changes_have_one_winner() {
 async fn plan_changes_are_conditional_and_validated() {
     let stack = TestStack::start().await;
     let ada = sign_up(&stack, "Ada", &email("ada")).await;
-    let change = |body: serde_json::Value| call(&stack, "PUT", "/me/plan", Some(&ada.key), Some(body), &[]);
+    let change = |body: serde_json::Value| stack.put("/me/plan").key(&ada.key).json(body).send();
     let wrong_from = change(json!({"from": "pro", "to": "free"})).await;
     wrong_from.assert_error(409, "plan_mismatch");
     assert!(wrong_from.body["error"]["message"].as_str().unwrap().contains("free"));
@@ -201,15 +189,15 @@ async fn plan_changes_are_conditional_and_validated() {
 async fn deleting_the_account_frees_the_email() {
     let stack = TestStack::start().await;
     let ada = sign_up(&stack, "Ada", &email("ada")).await;
-    let reply = call(&stack, "DELETE", "/me", Some(&ada.key), None, &[]).await;
+    let reply = stack.delete("/me").key(&ada.key).send().await;
     assert_eq!(reply.status, 204, "{}", reply.body);
     assert_eq!(reply.dynamodb_calls(), ["GetItem", "TransactWriteItems"]);
-    call(&stack, "GET", &format!("/users/{}", ada.id), None, None, &[]).await.assert_error(404, "not_found");
+    stack.get(&format!("/users/{}", ada.id)).send().await.assert_error(404, "not_found");
     // Until the stream processor removes the keys, a key may still pass the
     // authorizer; the account itself is gone.
-    call(&stack, "GET", "/me", Some(&ada.key), None, &[]).await.assert_error(404, "not_found");
-    call(&stack, "PATCH", "/me", Some(&ada.key), Some(json!({"bio": "x"})), &[]).await.assert_error(404, "not_found");
-    let again = call(&stack, "POST", "/users", None, Some(json!({"name": "Ada II", "email": ada.email})), &[]).await;
+    stack.get("/me").key(&ada.key).send().await.assert_error(404, "not_found");
+    stack.patch("/me").key(&ada.key).json(json!({"bio": "x"})).send().await.assert_error(404, "not_found");
+    let again = stack.post("/users").json(json!({"name": "Ada II", "email": ada.email})).send().await;
     assert_eq!(again.status, 201, "the email is free again: {}", again.body);
 }
 
@@ -227,7 +215,7 @@ async fn sign_up_input_is_checked() {
         (json!(["Ada", "a@example.com"]), "invalid_json"),
     ];
     for (body, code) in cases {
-        let reply = call(&stack, "POST", "/users", None, Some(body.clone()), &[]).await;
+        let reply = stack.post("/users").json(body.clone()).send().await;
         reply.assert_error(400, code);
         assert!(reply.dynamodb_calls().is_empty(), "{body}");
     }

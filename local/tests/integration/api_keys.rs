@@ -7,7 +7,7 @@ use local::testing::Guarantee;
 use serde_json::json;
 
 async fn create_key(stack: &TestStack, key: &str, body: serde_json::Value) -> Reply {
-    call(stack, "POST", "/me/api-keys", Some(key), Some(body), &[]).await
+    stack.post("/me/api-keys").key(key).json(body).send().await
 }
 
 #[tokio::test]
@@ -21,9 +21,9 @@ async fn sign_up_key_use_revoke_refused() {
     let second_key = second.body["secret"].as_str().unwrap().to_string();
     assert_eq!(second.body["lastFour"].as_str().unwrap(), &second_key[second_key.len() - 4..]);
 
-    assert_eq!(call(&stack, "GET", "/me", Some(&second_key), None, &[]).await.status, 200);
+    assert_eq!(stack.get("/me").key(&second_key).send().await.status, 200);
     let first_id = {
-        let list = call(&stack, "GET", "/me/api-keys", Some(&second_key), None, &[]).await;
+        let list = stack.get("/me/api-keys").key(&second_key).send().await;
         assert_eq!(list.status, 200);
         assert_eq!(list.dynamodb_calls(), ["Query"]);
         let items = list.body["items"].as_array().unwrap();
@@ -33,22 +33,22 @@ async fn sign_up_key_use_revoke_refused() {
         items.iter().find(|k| k["name"] == "default").unwrap()["id"].as_str().unwrap().to_string()
     };
 
-    let revoke = call(&stack, "DELETE", &format!("/me/api-keys/{first_id}"), Some(&second_key), None, &[]).await;
+    let revoke = stack.delete(&format!("/me/api-keys/{first_id}")).key(&second_key).send().await;
     assert_eq!(revoke.status, 204, "{}", revoke.body);
     assert_eq!(revoke.dynamodb_calls(), ["TransactWriteItems"]);
 
-    let refused = call(&stack, "GET", "/me", Some(&ada.key), None, &[]).await;
+    let refused = stack.get("/me").key(&ada.key).send().await;
     assert_eq!(refused.status, 403);
     assert_eq!(refused.body, json!({"message": "Forbidden"}), "API Gateway's own answer to a denial");
     assert!(refused.dynamodb_calls().is_empty(), "the route never ran");
 
-    let again = call(&stack, "DELETE", &format!("/me/api-keys/{first_id}"), Some(&second_key), None, &[]).await;
+    let again = stack.delete(&format!("/me/api-keys/{first_id}")).key(&second_key).send().await;
     assert_eq!(again.status, 204, "revoking is idempotent");
-    let list = call(&stack, "GET", "/me/api-keys", Some(&second_key), None, &[]).await;
+    let list = stack.get("/me/api-keys").key(&second_key).send().await;
     let revoked = list.body["items"].as_array().unwrap().iter().find(|k| k["id"] == first_id.as_str()).unwrap().clone();
     assert_eq!(revoked["active"], false);
     assert!(revoked["revokedAt"].is_string() && revoked["expiresAt"].is_string(), "{revoked}");
-    let me = call(&stack, "GET", "/me", Some(&second_key), None, &[]).await;
+    let me = stack.get("/me").key(&second_key).send().await;
     assert_eq!(me.body["activeKeyCount"], 1, "revoking twice freed one place");
 }
 
@@ -63,10 +63,10 @@ async fn free_allows_two_active_keys_and_pro_ten() {
     assert!(over.body["error"]["message"].as_str().unwrap().contains('2'));
 
     let second_id = second.body["id"].as_str().unwrap();
-    assert_eq!(call(&stack, "DELETE", &format!("/me/api-keys/{second_id}"), Some(&ada.key), None, &[]).await.status, 204);
+    assert_eq!(stack.delete(&format!("/me/api-keys/{second_id}")).key(&ada.key).send().await.status, 204);
     assert_eq!(create_key(&stack, &ada.key, json!({})).await.status, 201, "a revoked key frees its place");
 
-    let upgrade = call(&stack, "PUT", "/me/plan", Some(&ada.key), Some(json!({"from": "free", "to": "pro"})), &[]).await;
+    let upgrade = stack.put("/me/plan").key(&ada.key).json(json!({"from": "free", "to": "pro"})).send().await;
     assert_eq!(upgrade.status, 200);
     for n in 3..=10 {
         let reply = create_key(&stack, &ada.key, json!({"name": format!("key {n}")})).await;
@@ -74,7 +74,7 @@ async fn free_allows_two_active_keys_and_pro_ten() {
     }
     create_key(&stack, &ada.key, json!({})).await.assert_error(403, "plan_limit_reached");
     // An empty body is allowed: both fields are optional.
-    let empty = call(&stack, "POST", "/me/api-keys", Some(&ada.key), None, &[]).await;
+    let empty = stack.post("/me/api-keys").key(&ada.key).send().await;
     empty.assert_error(403, "plan_limit_reached");
 }
 
@@ -84,10 +84,9 @@ async fn concurrent_key_creation_cannot_overshoot_the_quota() {
         return;
     };
     let ada = sign_up(&stack, "Ada", &email("ada")).await;
-    let client = reqwest::Client::new();
-    let statuses = race(8, |_| client.post(format!("{}/me/api-keys", stack.url())).bearer_auth(&ada.key).json(&json!({}))).await;
+    let statuses = race(8, |_| stack.post("/me/api-keys").key(&ada.key).json(json!({}))).await;
     assert_eq!((count(&statuses, 201), count(&statuses, 403)), (1, 7), "{statuses:?}");
-    let list = call(&stack, "GET", "/me/api-keys", Some(&ada.key), None, &[]).await;
+    let list = stack.get("/me/api-keys").key(&ada.key).send().await;
     assert_eq!(list.body["items"].as_array().unwrap().len(), 2);
 }
 
@@ -96,30 +95,30 @@ async fn bad_credentials_get_api_gateway_answers_at_the_least_cost() {
     let stack = TestStack::start().await;
     let ada = sign_up(&stack, "Ada", &email("ada")).await;
 
-    let none = call(&stack, "GET", "/me", None, None, &[]).await;
+    let none = stack.get("/me").send().await;
     assert_eq!((none.status, none.body.clone()), (401, json!({"message": "Unauthorized"})));
     assert!(none.authorizer_calls().is_empty(), "no header: the authorizer is not invoked");
 
-    let malformed = call(&stack, "GET", "/me", Some("not-a-key"), None, &[]).await;
+    let malformed = stack.get("/me").key("not-a-key").send().await;
     assert_eq!(malformed.status, 403);
     assert!(malformed.authorizer_calls().is_empty(), "a malformed key costs no DynamoDB call");
-    let basic = call(&stack, "GET", "/me", None, None, &[("authorization", "Basic YWRhOnB3")]).await;
+    let basic = stack.get("/me").header("authorization", "Basic YWRhOnB3").send().await;
     assert_eq!(basic.status, 403);
 
     // Right ids, wrong secret: one call, refused, and not counted as a use.
     let (prefix, _) = ada.key.rsplit_once('_').unwrap();
     let forged = format!("{prefix}_{}", "0".repeat(64));
-    let wrong = call(&stack, "GET", "/me", Some(&forged), None, &[]).await;
+    let wrong = stack.get("/me").key(&forged).send().await;
     assert_eq!(wrong.status, 403);
     assert_eq!(wrong.authorizer_calls(), ["UpdateItem"]);
 
     let unknown = format!("quire_{}_{}_{}", ulid::Ulid::new(), ulid::Ulid::new(), "a".repeat(64));
-    assert_eq!(call(&stack, "GET", "/me", Some(&unknown), None, &[]).await.status, 403);
+    assert_eq!(stack.get("/me").key(&unknown).send().await.status, 403);
 
     for _ in 0..3 {
-        assert_eq!(call(&stack, "GET", "/me", Some(&ada.key), None, &[]).await.status, 200);
+        assert_eq!(stack.get("/me").key(&ada.key).send().await.status, 200);
     }
-    let list = call(&stack, "GET", "/me/api-keys", Some(&ada.key), None, &[]).await;
+    let list = stack.get("/me/api-keys").key(&ada.key).send().await;
     assert_eq!(list.body["items"][0]["usageCount"], 4, "3 calls + this listing; the forged attempt is not counted");
     assert!(list.body["items"][0]["lastUsedAt"].is_string());
 }
@@ -132,7 +131,7 @@ async fn an_expired_key_is_refused_even_before_ttl_removes_it() {
     assert_eq!(short.status, 201);
     assert!(short.body["expiresAt"].is_string());
     let short_key = short.body["secret"].as_str().unwrap().to_string();
-    assert_eq!(call(&stack, "GET", "/me", Some(&short_key), None, &[]).await.status, 200);
+    assert_eq!(stack.get("/me").key(&short_key).send().await.status, 200);
 
     // Move its expiry into the past, as time would.
     let key_id = short.body["id"].as_str().unwrap();
@@ -149,7 +148,7 @@ async fn an_expired_key_is_refused_even_before_ttl_removes_it() {
         .send()
         .await
         .unwrap();
-    assert_eq!(call(&stack, "GET", "/me", Some(&short_key), None, &[]).await.status, 403);
+    assert_eq!(stack.get("/me").key(&short_key).send().await.status, 403);
 }
 
 #[tokio::test]
@@ -183,9 +182,9 @@ async fn key_requests_are_checked() {
     ] {
         create_key(&stack, &ada.key, body.clone()).await.assert_error(400, code);
     }
-    call(&stack, "DELETE", "/me/api-keys/nope", Some(&ada.key), None, &[]).await.assert_error(400, "invalid_id");
+    stack.delete("/me/api-keys/nope").key(&ada.key).send().await.assert_error(400, "invalid_id");
     // Bob's key id, under Ada's account: not hers to revoke.
-    let bobs = call(&stack, "GET", "/me/api-keys", Some(&bob.key), None, &[]).await.body["items"][0]["id"].as_str().unwrap().to_string();
-    call(&stack, "DELETE", &format!("/me/api-keys/{bobs}"), Some(&ada.key), None, &[]).await.assert_error(404, "not_found");
-    assert_eq!(call(&stack, "GET", "/me", Some(&bob.key), None, &[]).await.status, 200, "Bob's key still works");
+    let bobs = stack.get("/me/api-keys").key(&bob.key).send().await.body["items"][0]["id"].as_str().unwrap().to_string();
+    stack.delete(&format!("/me/api-keys/{bobs}")).key(&ada.key).send().await.assert_error(404, "not_found");
+    assert_eq!(stack.get("/me").key(&bob.key).send().await.status, 200, "Bob's key still works");
 }

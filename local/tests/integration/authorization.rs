@@ -72,11 +72,11 @@ const EXPECTED: &[(&str, [u16; 7])] = &[
 
 /// A key of the owner's, revoked or moved past its expiry.
 async fn spent_key(stack: &TestStack, world: &World, revoke: bool) -> String {
-    let created = call(stack, "POST", "/me/api-keys", Some(&world.owner.key), Some(json!({"expiresInDays": 1})), &[]).await;
+    let created = stack.post("/me/api-keys").key(&world.owner.key).json(json!({"expiresInDays": 1})).send().await;
     assert_eq!(created.status, 201, "{}", created.brief());
     let id = created.body["id"].as_str().unwrap();
     if revoke {
-        let revoked = call(stack, "DELETE", &format!("/me/api-keys/{id}"), Some(&world.owner.key), None, &[]).await;
+        let revoked = stack.delete(&format!("/me/api-keys/{id}")).key(&world.owner.key).send().await;
         assert_eq!(revoked.status, 204);
     } else {
         // As time would: its expiry in the past, before TTL gets to remove it.
@@ -119,7 +119,14 @@ async fn check_route(stack: &TestStack, method: String, path: String, expected: 
             Credential::Other => Some(world.other.key.as_str()),
             Credential::Owner => Some(world.owner.key.as_str()),
         };
-        let reply = call(stack, &method, &target, key, body.clone(), &[]).await;
+        let mut request = stack.request(&method, &target);
+        if let Some(key) = key {
+            request = request.key(key);
+        }
+        if let Some(body) = body.clone() {
+            request = request.json(body);
+        }
+        let reply = request.send().await;
         if reply.status != status {
             failures.push(format!("{route_key} with {credential:?}: {} (expected {status}): {}", reply.status, reply.brief()));
             continue;
@@ -184,7 +191,14 @@ async fn public_routes_ignore_credentials() {
         let statuses: Vec<u16> = {
             let mut statuses = Vec::new();
             for key in [None, Some("not-a-quire-key"), Some(world.other.key.as_str())] {
-                statuses.push(call(&stack, &method, &target, key, valid_body(&route_key), &[]).await.status);
+                let mut request = stack.request(&method, &target);
+                if let Some(key) = key {
+                    request = request.key(key);
+                }
+                if let Some(body) = valid_body(&route_key) {
+                    request = request.json(body);
+                }
+                statuses.push(request.send().await.status);
             }
             statuses
         };

@@ -305,15 +305,15 @@ fn path_id_cases(route: &RouteSpec, base: &Case, world: &World) -> Vec<Case> {
 /// items, so each has a real cursor to tamper with.
 async fn fill_listings(stack: &TestStack, world: &World) {
     let third = sign_up(stack, "Third", &email("third")).await;
-    let owner = Some(world.owner.key.as_str());
+    let owner = world.owner.key.as_str();
     publish_new_post(stack, &world.owner.key).await;
-    let draft = call(stack, "POST", "/posts", owner, Some(serde_json::json!({"title": "D2", "content": "C"})), &[]).await;
+    let draft = stack.post("/posts").key(owner).json(serde_json::json!({"title": "D2", "content": "C"})).send().await;
     assert_eq!(draft.status, 201);
     let comments = format!("/posts/{}/comments", world.published);
-    let comment = call(stack, "POST", &comments, Some(&world.other.key), Some(serde_json::json!({"text": "hi"})), &[]).await;
+    let comment = stack.post(&comments).key(&world.other.key).json(serde_json::json!({"text": "hi"})).send().await;
     assert_eq!(comment.status, 201);
     for (follower, followee) in [(&world.other, &world.owner), (&third, &world.owner), (&world.owner, &world.other), (&world.owner, &third)] {
-        let reply = call(stack, "PUT", &format!("/users/{}/follow", followee.id), Some(&follower.key), None, &[]).await;
+        let reply = stack.put(&format!("/users/{}/follow", followee.id)).key(&follower.key).send().await;
         assert_eq!(reply.status, 204);
     }
 }
@@ -338,7 +338,11 @@ async fn every_route_refuses_bad_input_with_a_json_4xx() {
         let route_key = format!("{} {}", route.method, route.path);
         let key = route.authorizer.as_ref().map(|_| world.owner.key.as_str());
         let target = format!("{}{}", world.path("GET", &route.path), world.query(&route_key));
-        let reply = call(&stack, "GET", &with_query(&target, "limit=1"), key, None, &[]).await;
+        let mut request = stack.get(&with_query(&target, "limit=1"));
+        if let Some(key) = key {
+            request = request.key(key);
+        }
+        let reply = request.send().await;
         assert_eq!(reply.status, 200, "{route_key}: {}", reply.brief());
         if reply.body.get("nextCursor").is_some() {
             let cursor = reply.body["nextCursor"].as_str().unwrap_or_else(|| panic!("{route_key}: fill_listings must give it two items"));

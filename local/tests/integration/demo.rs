@@ -13,11 +13,11 @@ async fn demo_data_fills_the_stack() {
     assert!(summary.published > 0 && summary.published <= 20);
     assert!(summary.follows <= 12);
 
-    let users = get(&stack, "/users?limit=100").await;
+    let users = stack.get("/users?limit=100").send().await;
     assert_eq!(users.body["items"].as_array().unwrap().len(), 8);
     let mut published = 0;
     for user in users.body["items"].as_array().unwrap() {
-        let posts = get(&stack, &format!("/users/{}/posts?limit=100", user["id"].as_str().unwrap())).await;
+        let posts = stack.get(&format!("/users/{}/posts?limit=100", user["id"].as_str().unwrap())).send().await;
         published += posts.body["items"].as_array().unwrap().len();
     }
     assert_eq!(published, summary.published);

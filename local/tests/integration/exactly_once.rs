@@ -30,14 +30,14 @@ async fn scenario(stack: &TestStack) -> Scenario {
     let mut fans = Vec::new();
     for n in 0..FANS {
         let fan = sign_up(stack, &format!("Fan {n}"), &email("fan")).await;
-        call(stack, "PUT", &format!("/users/{}/follow", ada.id), Some(&fan.key), None, &[]).await;
+        stack.put(&format!("/users/{}/follow", ada.id)).key(&fan.key).send().await;
         fans.push(fan);
     }
-    let draft = call(stack, "POST", "/posts", Some(&ada.key), Some(json!({"title": "T", "content": "C"})), &[]).await;
+    let draft = stack.post("/posts").key(&ada.key).json(json!({"title": "T", "content": "C"})).send().await;
     let post = draft.body["id"].as_str().unwrap().to_string();
-    call(stack, "POST", &format!("/posts/{post}/publish"), Some(&ada.key), None, &[]).await;
+    stack.post(&format!("/posts/{post}/publish")).key(&ada.key).send().await;
     for fan in &fans[..COMMENTS] {
-        call(stack, "POST", &format!("/posts/{post}/comments"), Some(&fan.key), Some(json!({"text": "hi"})), &[]).await;
+        stack.post(&format!("/posts/{post}/comments")).key(&fan.key).json(json!({"text": "hi"})).send().await;
     }
     Scenario { ada, fans, post }
 }
@@ -103,20 +103,20 @@ async fn drain(stack: &TestStack, seen: &mut HashSet<String>) {
 
 async fn assert_exact(stack: &TestStack, s: &Scenario) {
     let me = |key: &str| {
-        let key = key.to_string();
-        async move { call(stack, "GET", "/me", Some(&key), None, &[]).await.body }
+        let sent = stack.get("/me").key(key).send();
+        async move { sent.await.body }
     };
     let ada = me(&s.ada.key).await;
     assert_eq!(ada["followerCount"], FANS as u64);
     assert_eq!(ada["publishedPostCount"], 1);
-    let notes = call(stack, "GET", "/me/notifications?limit=100", Some(&s.ada.key), None, &[]).await.body["items"].as_array().unwrap().len();
+    let notes = stack.get("/me/notifications?limit=100").key(&s.ada.key).send().await.body["items"].as_array().unwrap().len();
     assert_eq!(notes, 1 + FANS + COMMENTS, "post_published, one new_follower per fan, one new_comment per comment");
     assert_eq!(ada["unreadNotificationCount"], (1 + FANS + COMMENTS) as u64);
     for fan in &s.fans {
         let body = me(&fan.key).await;
         assert_eq!((body["followingCount"].as_u64(), body["unreadNotificationCount"].as_u64()), (Some(1), Some(1)));
     }
-    let post = call(stack, "GET", &format!("/posts/{}", s.post), None, None, &[]).await.body;
+    let post = stack.get(&format!("/posts/{}", s.post)).send().await.body;
     assert_eq!(post["commentCount"], COMMENTS as u64);
 }
 

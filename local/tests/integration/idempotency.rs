@@ -13,20 +13,20 @@ const KEY: (&str, &str) = ("idempotency-key", "7d3c1e04-9d5e-4a39-b8a4-3f6a2c1d9
 async fn a_retried_sign_up_returns_the_first_answer_and_creates_no_second_account() {
     let stack = TestStack::start().await;
     let body = json!({"name": "Ada", "email": email("ada")});
-    let first = call(&stack, "POST", "/users", None, Some(body.clone()), &[KEY]).await;
+    let first = stack.post("/users").json(body.clone()).header(KEY.0, KEY.1).send().await;
     assert_eq!(first.status, 201, "{}", first.brief());
     assert_eq!(first.dynamodb_calls(), ["GetItem", "TransactWriteItems"]);
     assert!(first.headers.get("idempotent-replayed").is_none());
 
     // The same body with its keys in another order and other spacing is the same request.
     let reordered = format!(r#"{{ "email": {}, "name": "Ada" }}"#, body["email"]);
-    let retry = send_with(&stack, "POST", "/users", None, reordered, &[KEY]).await;
+    let retry = stack.post("/users").raw_json(reordered).header(KEY.0, KEY.1).send().await;
     assert_eq!(retry.status, 201, "{}", retry.brief());
     assert_eq!(retry.body, first.body, "the first answer, API key secret included");
     assert_eq!(retry.headers["idempotent-replayed"], "true");
     assert_eq!(retry.dynamodb_calls(), ["GetItem"], "a replay writes nothing");
 
-    let users = get(&stack, "/users").await;
+    let users = stack.get("/users").send().await;
     assert_eq!(users.body["items"].as_array().unwrap().len(), 1, "one account: {}", users.brief());
 
     // The record holds no plain-text secret, and expires after 24 hours.
@@ -42,16 +42,16 @@ async fn a_retried_sign_up_returns_the_first_answer_and_creates_no_second_accoun
 async fn the_same_key_with_another_body_is_422_and_a_bad_key_is_400() {
     let stack = TestStack::start().await;
     let ada = json!({"name": "Ada", "email": email("ada")});
-    assert_eq!(call(&stack, "POST", "/users", None, Some(ada), &[KEY]).await.status, 201);
-    let other = call(&stack, "POST", "/users", None, Some(json!({"name": "Bob", "email": email("bob")})), &[KEY]).await;
+    assert_eq!(stack.post("/users").json(ada).header(KEY.0, KEY.1).send().await.status, 201);
+    let other = stack.post("/users").json(json!({"name": "Bob", "email": email("bob")})).header(KEY.0, KEY.1).send().await;
     other.assert_error(422, "idempotency_key_reused");
 
     let long = "k".repeat(256);
     for bad in ["", "has space", long.as_str()] {
-        let reply = call(&stack, "POST", "/users", None, Some(json!({"name": "Cy", "email": email("cy")})), &[("idempotency-key", bad)]).await;
+        let reply = stack.post("/users").json(json!({"name": "Cy", "email": email("cy")})).header("idempotency-key", bad).send().await;
         reply.assert_error(400, "invalid_idempotency_key");
     }
-    assert_eq!(get(&stack, "/users").await.body["items"].as_array().unwrap().len(), 1, "nothing created by refused requests");
+    assert_eq!(stack.get("/users").send().await.body["items"].as_array().unwrap().len(), 1, "nothing created by refused requests");
 }
 
 #[tokio::test]
@@ -59,24 +59,24 @@ async fn posts_replay_with_their_etag_and_each_user_has_their_own_keys() {
     let stack = TestStack::start().await;
     let (ada, bob) = (sign_up(&stack, "Ada", &email("ada")).await, sign_up(&stack, "Bob", &email("bob")).await);
     let draft = json!({"title": "Engines", "content": "On the analytical engine."});
-    let first = call(&stack, "POST", "/posts", Some(&ada.key), Some(draft.clone()), &[KEY]).await;
+    let first = stack.post("/posts").key(&ada.key).json(draft.clone()).header(KEY.0, KEY.1).send().await;
     assert_eq!(first.status, 201, "{}", first.brief());
     assert_eq!(first.dynamodb_calls(), ["GetItem", "GetItem", "TransactWriteItems"]);
-    let retry = call(&stack, "POST", "/posts", Some(&ada.key), Some(draft.clone()), &[KEY]).await;
+    let retry = stack.post("/posts").key(&ada.key).json(draft.clone()).header(KEY.0, KEY.1).send().await;
     assert_eq!((retry.status, &retry.body), (201, &first.body));
     assert_eq!(retry.headers["etag"], first.headers["etag"]);
     assert_eq!(retry.headers["idempotent-replayed"], "true");
 
     // Bob's key space is his own: the same key creates his post.
-    let bobs = call(&stack, "POST", "/posts", Some(&bob.key), Some(draft.clone()), &[KEY]).await;
+    let bobs = stack.post("/posts").key(&bob.key).json(draft.clone()).header(KEY.0, KEY.1).send().await;
     assert_eq!(bobs.status, 201);
     assert_ne!(bobs.body["id"], first.body["id"]);
     assert!(bobs.headers.get("idempotent-replayed").is_none());
 
-    let drafts = call(&stack, "GET", "/me/drafts", Some(&ada.key), None, &[]).await;
+    let drafts = stack.get("/me/drafts").key(&ada.key).send().await;
     assert_eq!(drafts.body["items"].as_array().unwrap().len(), 1, "{}", drafts.brief());
     // Without a key, nothing changes: one GetItem and one PutItem.
-    let plain = call(&stack, "POST", "/posts", Some(&ada.key), Some(draft), &[]).await;
+    let plain = stack.post("/posts").key(&ada.key).json(draft).send().await;
     assert_eq!(plain.dynamodb_calls(), ["GetItem", "PutItem"]);
 }
 
@@ -86,17 +86,15 @@ async fn concurrent_retries_of_one_comment_create_it_once() {
         return;
     };
     let ada = sign_up(&stack, "Ada", &email("ada")).await;
-    let post = call(&stack, "POST", "/posts", Some(&ada.key), Some(json!({"title": "T", "content": "C"})), &[]).await;
+    let post = stack.post("/posts").key(&ada.key).json(json!({"title": "T", "content": "C"})).send().await;
     let id = post.body["id"].as_str().unwrap().to_string();
-    assert_eq!(call(&stack, "POST", &format!("/posts/{id}/publish"), Some(&ada.key), None, &[]).await.status, 200);
+    assert_eq!(stack.post(&format!("/posts/{id}/publish")).key(&ada.key).send().await.status, 200);
 
     const CLIENTS: usize = 20;
-    let client = reqwest::Client::new();
-    let url = format!("{}/posts/{id}/comments", stack.url());
+    let path = format!("/posts/{id}/comments");
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..CLIENTS {
-        let request = client.post(&url).bearer_auth(&ada.key).header(KEY.0, KEY.1).json(&json!({"text": "First!"}));
-        tasks.spawn(finish(request));
+        tasks.spawn(stack.post(&path).key(&ada.key).header(KEY.0, KEY.1).json(json!({"text": "First!"})).send());
     }
     let replies = tasks.join_all().await;
     let ids: std::collections::BTreeSet<String> = replies
@@ -111,11 +109,12 @@ async fn concurrent_retries_of_one_comment_create_it_once() {
     assert_eq!(replayed, CLIENTS - 1);
 
     stack.settle().await;
-    let comments = get(&stack, &format!("/posts/{id}/comments")).await;
+    let comments = stack.get(&path).send().await;
     assert_eq!(comments.body["items"].as_array().unwrap().len(), 1);
-    assert_eq!(get(&stack, &format!("/posts/{id}")).await.body["commentCount"], 1);
+    assert_eq!(stack.get(&format!("/posts/{id}")).send().await.body["commentCount"], 1);
     // The same key on another post is another request.
-    let elsewhere = call(&stack, "POST", "/posts/01ARZ3NDEKTSV4RRFFQ69G5FAV/comments", Some(&ada.key), Some(json!({"text": "First!"})), &[KEY]).await;
+    let elsewhere =
+        stack.post("/posts/01ARZ3NDEKTSV4RRFFQ69G5FAV/comments").key(&ada.key).json(json!({"text": "First!"})).header(KEY.0, KEY.1).send().await;
     elsewhere.assert_error(422, "idempotency_key_reused");
 }
 
@@ -124,13 +123,13 @@ async fn an_expired_record_no_longer_replays() {
     let stack = TestStack::start().await;
     let ada = sign_up(&stack, "Ada", &email("ada")).await;
     let draft = json!({"title": "T", "content": "C"});
-    let first = call(&stack, "POST", "/posts", Some(&ada.key), Some(draft.clone()), &[KEY]).await;
+    let first = stack.post("/posts").key(&ada.key).json(draft.clone()).header(KEY.0, KEY.1).send().await;
     assert_eq!(first.status, 201);
     // TTL deletes within days, not on the second: a record past its
     // expiresAt counts as gone even while it is still in the table.
     let key = shared::keys::idempotency(&ada.id, KEY.1);
     expire(&stack, &key).await;
-    let later = call(&stack, "POST", "/posts", Some(&ada.key), Some(draft), &[KEY]).await;
+    let later = stack.post("/posts").key(&ada.key).json(draft).header(KEY.0, KEY.1).send().await;
     assert_eq!(later.status, 201);
     assert!(later.headers.get("idempotent-replayed").is_none());
     assert_ne!(later.body["id"], first.body["id"], "a new post");
@@ -142,7 +141,7 @@ async fn ttl_sweeps_expired_records() {
         return;
     };
     let ada = sign_up(&stack, "Ada", &email("ada")).await;
-    let first = call(&stack, "POST", "/posts", Some(&ada.key), Some(json!({"title": "T", "content": "C"})), &[KEY]).await;
+    let first = stack.post("/posts").key(&ada.key).json(json!({"title": "T", "content": "C"})).header(KEY.0, KEY.1).send().await;
     assert_eq!(first.status, 201);
     let key = shared::keys::idempotency(&ada.id, KEY.1);
     expire(&stack, &key).await;
@@ -170,17 +169,4 @@ async fn record(stack: &TestStack, scope: &str, key: &str) -> std::collections::
     let output =
         table.client().get_item().table_name(table.name()).set_key(Some(shared::keys::idempotency(scope, key).to_attributes())).send().await.unwrap();
     output.item.expect("the record exists")
-}
-
-/// A request with a raw JSON text body and extra headers.
-async fn send_with(stack: &TestStack, method: &str, path: &str, key: Option<&str>, body: String, headers: &[(&str, &str)]) -> Reply {
-    let mut request = reqwest::Client::new().request(method.parse().unwrap(), format!("{}{path}", stack.url()));
-    if let Some(key) = key {
-        request = request.bearer_auth(key);
-    }
-    request = request.header("content-type", "application/json").body(body);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    finish(request).await
 }

@@ -5,7 +5,7 @@ use crate::common::*;
 #[tokio::test]
 async fn health_answers_with_a_request_id_and_no_dynamodb_call() {
     let stack = TestStack::start().await;
-    let reply = get(&stack, "/health").await;
+    let reply = stack.get("/health").send().await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.body["status"], "ok");
     assert_eq!(reply.headers["content-type"], "application/json");
@@ -16,16 +16,16 @@ async fn health_answers_with_a_request_id_and_no_dynamodb_call() {
 #[tokio::test]
 async fn an_unknown_route_or_method_is_a_json_404() {
     let stack = TestStack::start().await;
-    get(&stack, "/nope").await.assert_error(404, "route_not_found");
-    send(&stack, "DELETE", "/health", None).await.assert_error(404, "route_not_found");
-    get(&stack, "/health/extra").await.assert_error(404, "route_not_found");
+    stack.get("/nope").send().await.assert_error(404, "route_not_found");
+    stack.delete("/health").send().await.assert_error(404, "route_not_found");
+    stack.get("/health/extra").send().await.assert_error(404, "route_not_found");
 }
 
 #[tokio::test]
 async fn a_body_over_the_api_gateway_limit_is_a_json_413() {
     let stack = TestStack::start().await;
     let big = vec![b'x'; local::gateway::MAX_BODY_BYTES + 1];
-    send(&stack, "GET", "/health", Some(big.into())).await.assert_error(413, "payload_too_large");
+    stack.get("/health").raw_json(big).send().await.assert_error(413, "payload_too_large");
 }
 
 #[tokio::test]

@@ -14,20 +14,19 @@ async fn no_secret_header_or_email_reaches_the_logs() {
     let (ada_email, bob_email) = (email("Ada.Lovelace"), email("bob"));
     let ada = sign_up(&stack, "Ada", &ada_email).await;
     let bob = sign_up(&stack, "Bob", &bob_email).await;
-    let ada_key = Some(ada.key.as_str());
-    let laptop = call(&stack, "POST", "/me/api-keys", ada_key, Some(json!({"name": "laptop"})), &[]).await;
+    let ada_key = ada.key.as_str();
+    let laptop = stack.post("/me/api-keys").key(ada_key).json(json!({"name": "laptop"})).send().await;
     let laptop_key = laptop.body["secret"].as_str().unwrap().to_string();
     let laptop_id = laptop.body["id"].as_str().unwrap().to_string();
 
     // Authorized calls, some reading or naming an email.
-    assert_eq!(call(&stack, "GET", "/me", Some(&laptop_key), None, &[]).await.status, 200);
-    assert_eq!(call(&stack, "PATCH", "/me", ada_key, Some(json!({"bio": "Analyst."})), &[]).await.status, 200);
+    assert_eq!(stack.get("/me").key(&laptop_key).send().await.status, 200);
+    assert_eq!(stack.patch("/me").key(ada_key).json(json!({"bio": "Analyst."})).send().await.status, 200);
     let by_email = format!("/users/by-email?email={}", bob_email.to_uppercase());
-    assert_eq!(call(&stack, "GET", &by_email, ada_key, None, &[]).await.status, 200);
+    assert_eq!(stack.get(&by_email).key(ada_key).send().await.status, 200);
     let post = publish_new_post(&stack, &ada.key).await;
-    assert_eq!(call(&stack, "PUT", &format!("/users/{}/follow", ada.id), Some(&bob.key), None, &[]).await.status, 204);
-    let comment =
-        call(&stack, "POST", &format!("/posts/{post}/comments"), Some(&bob.key), Some(json!({"text": "Mail me at bob@example.org"})), &[]).await;
+    assert_eq!(stack.put(&format!("/users/{}/follow", ada.id)).key(&bob.key).send().await.status, 204);
+    let comment = stack.post(&format!("/posts/{post}/comments")).key(&bob.key).json(json!({"text": "Mail me at bob@example.org"})).send().await;
     assert_eq!(comment.status, 201);
 
     // Refused credentials: a near miss of a real key (a typo in its id), a
@@ -35,31 +34,31 @@ async fn no_secret_header_or_email_reaches_the_logs() {
     let (_, secret) = ada.key.rsplit_once('_').unwrap();
     let typo = format!("quire_{}_{}_{secret}", ada.id, ulid::Ulid::new());
     let wrong_secret = format!("{}_{}", laptop_key.rsplit_once('_').unwrap().0, "0".repeat(64));
-    assert_eq!(call(&stack, "DELETE", &format!("/me/api-keys/{laptop_id}"), ada_key, None, &[]).await.status, 204);
+    assert_eq!(stack.delete(&format!("/me/api-keys/{laptop_id}")).key(ada_key).send().await.status, 204);
     for key in [typo.as_str(), wrong_secret.as_str(), laptop_key.as_str(), ada_email.as_str()] {
-        assert_eq!(call(&stack, "GET", "/me", Some(key), None, &[]).await.status, 403);
+        assert_eq!(stack.get("/me").key(key).send().await.status, 403);
     }
-    let basic = call(&stack, "GET", "/me", None, None, &[("authorization", "Basic YWRhOnNlY3JldA==")]).await;
+    let basic = stack.get("/me").header("authorization", "Basic YWRhOnNlY3JldA==").send().await;
     assert_eq!(basic.status, 403);
 
     // A key or an email where an id belongs, or on no route at all.
     for path in [format!("/users/{ada_email}"), format!("/me/api-keys/{}", ada.key), format!("/nope/{}", ada.key), format!("/users/{secret}/posts")] {
-        let reply = call(&stack, "GET", &path, None, None, &[]).await;
+        let reply = stack.get(&path).send().await;
         assert!(matches!(reply.status, 400 | 401 | 404), "{path}: {}", reply.status);
     }
 
     // Errors that concern an email, and a few others.
-    let taken = call(&stack, "POST", "/users", None, Some(json!({"name": "Ada II", "email": ada_email.to_uppercase()})), &[]).await;
+    let taken = stack.post("/users").json(json!({"name": "Ada II", "email": ada_email.to_uppercase()})).send().await;
     taken.assert_error(409, "email_taken");
-    let bad = call(&stack, "POST", "/users", None, Some(json!({"name": "X", "email": "ada@@example.com"})), &[]).await;
+    let bad = stack.post("/users").json(json!({"name": "X", "email": "ada@@example.com"})).send().await;
     bad.assert_error(400, "invalid_field");
-    let typo_field = call(&stack, "POST", "/users", None, Some(json!({"name": "X", "emial": "carol@example.com"})), &[]).await;
+    let typo_field = stack.post("/users").json(json!({"name": "X", "emial": "carol@example.com"})).send().await;
     typo_field.assert_error(400, "unknown_field");
-    call(&stack, "GET", "/users/by-email?email=nobody%40example.com", ada_key, None, &[]).await.assert_error(404, "not_found");
-    call(&stack, "PUT", "/me/plan", ada_key, Some(json!({"from": "pro", "to": "free"})), &[]).await.assert_error(409, "plan_mismatch");
+    stack.get("/users/by-email?email=nobody%40example.com").key(ada_key).send().await.assert_error(404, "not_found");
+    stack.put("/me/plan").key(ada_key).json(json!({"from": "pro", "to": "free"})).send().await.assert_error(409, "plan_mismatch");
 
     // Bob leaves: the stream processor cascades over his keys and follows.
-    assert_eq!(call(&stack, "DELETE", "/me", Some(&bob.key), None, &[]).await.status, 204);
+    assert_eq!(stack.delete("/me").key(&bob.key).send().await.status, 204);
     stack.settle().await;
 
     let text = logs.text();

@@ -138,6 +138,6 @@ async fn the_local_stack_serves_the_spec_as_json() {
     assert_eq!(response.headers()["content-type"], "application/json");
     let served: Value = response.json().await.unwrap();
     assert_eq!(served, spec());
-    let health = get(&stack, "/health").await;
+    let health = stack.get("/health").send().await;
     assert_eq!(served["info"]["version"], health.body["version"], "the spec's version is the functions' version");
 }

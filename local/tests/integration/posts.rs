@@ -7,28 +7,25 @@ use local::testing::Guarantee;
 use serde_json::{Value, json};
 
 async fn draft(stack: &TestStack, key: &str, title: &str) -> String {
-    let reply = call(stack, "POST", "/posts", Some(key), Some(json!({"title": title, "content": format!("About {title}.")})), &[]).await;
+    let reply = stack.post("/posts").key(key).json(json!({"title": title, "content": format!("About {title}.")})).send().await;
     assert_eq!(reply.status, 201, "{}", reply.brief());
     reply.body["id"].as_str().unwrap().to_string()
 }
 
 async fn publish(stack: &TestStack, key: &str, post: &str) -> Reply {
-    call(stack, "POST", &format!("/posts/{post}/publish"), Some(key), None, &[]).await
+    stack.post(&format!("/posts/{post}/publish")).key(key).send().await
 }
 
 #[tokio::test]
 async fn a_post_from_draft_to_public_read() {
     let stack = TestStack::start().await;
     let ada = sign_up(&stack, "Ada", &email("ada")).await;
-    let created = call(
-        &stack,
-        "POST",
-        "/posts",
-        Some(&ada.key),
-        Some(json!({"title": " Notes ", "content": "The engine weaves.", "tags": ["Math", "math", "History"]})),
-        &[],
-    )
-    .await;
+    let created = stack
+        .post("/posts")
+        .key(&ada.key)
+        .json(json!({"title": " Notes ", "content": "The engine weaves.", "tags": ["Math", "math", "History"]}))
+        .send()
+        .await;
     assert_eq!(created.status, 201, "{}", created.body);
     assert_eq!(created.body["status"], "draft");
     assert_eq!(created.body["title"], "Notes");
@@ -37,11 +34,9 @@ async fn a_post_from_draft_to_public_read() {
     assert_eq!(created.headers["etag"], "\"1\"");
     let post = created.body["id"].as_str().unwrap().to_string();
 
-    call(&stack, "GET", &format!("/posts/{post}"), None, None, &[]).await.assert_error(404, "not_found");
-    let edit = |body: Value, if_match: &'static str| {
-        let (stack, key, path) = (&stack, ada.key.clone(), format!("/posts/{post}"));
-        async move { call(stack, "PATCH", &path, Some(&key), Some(body), &[("if-match", if_match)]).await }
-    };
+    let path = format!("/posts/{post}");
+    stack.get(&path).send().await.assert_error(404, "not_found");
+    let edit = |body: Value, if_match: &str| stack.patch(&path).key(&ada.key).json(body).header("if-match", if_match).send();
     let edited = edit(json!({"content": "The engine weaves algebraic patterns."}), "\"1\"").await;
     assert_eq!((edited.status, edited.body["version"].as_u64()), (200, Some(2)), "{}", edited.body);
     edit(json!({"title": "Stale"}), "\"1\"").await.assert_error(412, "version_mismatch");
@@ -52,14 +47,14 @@ async fn a_post_from_draft_to_public_read() {
     assert_eq!(published.dynamodb_calls(), ["TransactWriteItems"]);
     publish(&stack, &ada.key, &post).await.assert_error(409, "already_published");
 
-    let public = call(&stack, "GET", &format!("/posts/{post}"), None, None, &[]).await;
+    let public = stack.get(&path).send().await;
     assert_eq!(public.status, 200);
     assert_eq!(public.body["content"], "The engine weaves algebraic patterns.");
     assert_eq!(public.body["authorId"], ada.id.as_str());
     assert!(public.body["publishedAt"].is_string());
     assert_eq!((public.body["viewCount"].as_u64(), public.body["commentCount"].as_u64()), (Some(0), Some(0)));
 
-    let notes = call(&stack, "GET", "/me/notifications", Some(&ada.key), None, &[]).await;
+    let notes = stack.get("/me/notifications").key(&ada.key).send().await;
     let items = notes.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!((items[0]["type"].as_str(), items[0]["postId"].as_str()), (Some("post_published"), Some(post.as_str())));
@@ -72,21 +67,21 @@ async fn only_the_owner_edits_publishes_deletes_or_sees_a_draft() {
     let eve = sign_up(&stack, "Eve", &email("eve")).await;
     let post = draft(&stack, &ada.key, "Mine").await;
     let path = format!("/posts/{post}");
-    call(&stack, "PATCH", &path, Some(&eve.key), Some(json!({"title": "Hers"})), &[]).await.assert_error(403, "forbidden");
+    stack.patch(&path).key(&eve.key).json(json!({"title": "Hers"})).send().await.assert_error(403, "forbidden");
     publish(&stack, &eve.key, &post).await.assert_error(403, "forbidden");
-    call(&stack, "DELETE", &path, Some(&eve.key), None, &[]).await.assert_error(403, "forbidden");
-    call(&stack, "GET", &format!("/me/posts/{post}"), Some(&eve.key), None, &[]).await.assert_error(404, "not_found");
-    call(&stack, "GET", "/me/drafts", Some(&eve.key), None, &[]).await.body["items"].as_array().unwrap().is_empty().then_some(()).unwrap();
+    stack.delete(&path).key(&eve.key).send().await.assert_error(403, "forbidden");
+    stack.get(&format!("/me/posts/{post}")).key(&eve.key).send().await.assert_error(404, "not_found");
+    stack.get("/me/drafts").key(&eve.key).send().await.body["items"].as_array().unwrap().is_empty().then_some(()).unwrap();
 
-    let own = call(&stack, "GET", &format!("/me/posts/{post}"), Some(&ada.key), None, &[]).await;
+    let own = stack.get(&format!("/me/posts/{post}")).key(&ada.key).send().await;
     assert_eq!((own.status, own.body["status"].as_str()), (200, Some("draft")));
     let missing = ulid::Ulid::new();
-    call(&stack, "PATCH", &format!("/posts/{missing}"), Some(&ada.key), Some(json!({"title": "x"})), &[]).await.assert_error(404, "not_found");
+    stack.patch(&format!("/posts/{missing}")).key(&ada.key).json(json!({"title": "x"})).send().await.assert_error(404, "not_found");
     publish(&stack, &ada.key, &missing.to_string()).await.assert_error(404, "not_found");
 
-    assert_eq!(call(&stack, "DELETE", &path, Some(&ada.key), None, &[]).await.status, 204);
-    call(&stack, "GET", &format!("/me/posts/{post}"), Some(&ada.key), None, &[]).await.assert_error(404, "not_found");
-    call(&stack, "DELETE", &path, Some(&ada.key), None, &[]).await.assert_error(404, "not_found");
+    assert_eq!(stack.delete(&path).key(&ada.key).send().await.status, 204);
+    stack.get(&format!("/me/posts/{post}")).key(&ada.key).send().await.assert_error(404, "not_found");
+    stack.delete(&path).key(&ada.key).send().await.assert_error(404, "not_found");
 }
 
 #[tokio::test]
@@ -96,10 +91,10 @@ async fn concurrent_publishes_of_one_post_have_one_winner() {
     };
     let ada = sign_up(&stack, "Ada", &email("ada")).await;
     let post = draft(&stack, &ada.key, "Race").await;
-    let client = reqwest::Client::new();
-    let statuses = race(10, |_| client.post(format!("{}/posts/{post}/publish", stack.url())).bearer_auth(&ada.key)).await;
+    let path = format!("/posts/{post}/publish");
+    let statuses = race(10, |_| stack.post(&path).key(&ada.key)).await;
     assert_eq!((count(&statuses, 200), count(&statuses, 409)), (1, 9), "{statuses:?}");
-    let notes = call(&stack, "GET", "/me/notifications", Some(&ada.key), None, &[]).await;
+    let notes = stack.get("/me/notifications").key(&ada.key).send().await;
     assert_eq!(notes.body["items"].as_array().unwrap().len(), 1, "one publication, one notification");
 }
 
@@ -108,12 +103,12 @@ async fn two_hundred_concurrent_views_count_exactly_two_hundred() {
     let stack = TestStack::start().await;
     let ada = sign_up(&stack, "Ada", &email("ada")).await;
     let post = draft(&stack, &ada.key, "Popular").await;
-    call(&stack, "POST", &format!("/posts/{post}/views"), None, None, &[]).await.assert_error(404, "not_found");
+    stack.post(&format!("/posts/{post}/views")).send().await.assert_error(404, "not_found");
     assert_eq!(publish(&stack, &ada.key, &post).await.status, 200);
-    let client = reqwest::Client::new();
-    let statuses = race(200, |_| client.post(format!("{}/posts/{post}/views", stack.url()))).await;
+    let path = format!("/posts/{post}/views");
+    let statuses = race(200, |_| stack.post(&path)).await;
     assert_eq!(count(&statuses, 200), 200, "{statuses:?}");
-    let public = call(&stack, "GET", &format!("/posts/{post}"), None, None, &[]).await;
+    let public = stack.get(&format!("/posts/{post}")).send().await;
     assert_eq!(public.body["viewCount"], 200);
 }
 
@@ -130,7 +125,7 @@ async fn the_published_listing_never_reads_a_draft() {
         }
     }
     published.reverse(); // newest first
-    let listing = call(&stack, "GET", &format!("/users/{}/posts", ada.id), None, None, &[]).await;
+    let listing = stack.get(&format!("/users/{}/posts", ada.id)).send().await;
     let ids: Vec<&str> = listing.body["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
     assert_eq!(ids, published.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(listing.body["items"][0].get("content").is_none() && listing.body["items"][0]["excerpt"].is_string(), "summaries");
@@ -151,7 +146,7 @@ async fn the_published_listing_never_reads_a_draft() {
         .unwrap();
     assert_eq!((output.scanned_count(), output.count()), (3, 3));
 
-    let drafts = call(&stack, "GET", "/me/drafts?limit=100", Some(&ada.key), None, &[]).await;
+    let drafts = stack.get("/me/drafts?limit=100").key(&ada.key).send().await;
     assert_eq!(drafts.body["items"].as_array().unwrap().len(), 9);
     assert!(drafts.body["items"].as_array().unwrap().iter().all(|p| p["status"] == "draft"));
 }
@@ -172,12 +167,12 @@ async fn post_input_is_checked() {
         (json!({"title": "t"}), 400, "invalid_json"),
     ];
     for (body, status, code) in cases {
-        let reply = call(&stack, "POST", "/posts", Some(&ada.key), Some(body), &[]).await;
+        let reply = stack.post("/posts").key(&ada.key).json(body).send().await;
         reply.assert_error(status, code);
     }
     let post = draft(&stack, &ada.key, "Small").await;
-    call(&stack, "PATCH", &format!("/posts/{post}"), Some(&ada.key), Some(json!({})), &[]).await.assert_error(400, "invalid_request");
-    call(&stack, "GET", "/posts/not-an-id", None, None, &[]).await.assert_error(400, "invalid_id");
+    stack.patch(&format!("/posts/{post}")).key(&ada.key).json(json!({})).send().await.assert_error(400, "invalid_request");
+    stack.get("/posts/not-an-id").send().await.assert_error(400, "invalid_id");
 }
 
 /// The limits keep every post under DynamoDB's 400 KB: the largest possible
@@ -189,9 +184,9 @@ async fn the_largest_post_the_limits_allow_is_stored() {
     };
     let ada = sign_up(&stack, "Ada", &email("ada")).await;
     let largest = json!({"title": "t".repeat(200), "content": "😀".repeat(100_000), "tags": vec!["x".repeat(30); 10]});
-    let stored = call(&stack, "POST", "/posts", Some(&ada.key), Some(largest), &[]).await;
+    let stored = stack.post("/posts").key(&ada.key).json(largest).send().await;
     assert_eq!(stored.status, 201, "{}", stored.brief());
     let post = stored.body["id"].as_str().unwrap().to_string();
-    let grown = call(&stack, "PATCH", &format!("/posts/{post}"), Some(&ada.key), Some(json!({"content": "😀".repeat(100_000)})), &[]).await;
+    let grown = stack.patch(&format!("/posts/{post}")).key(&ada.key).json(json!({"content": "😀".repeat(100_000)})).send().await;
     assert_eq!(grown.status, 200, "{}", grown.brief());
 }

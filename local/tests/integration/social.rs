@@ -6,9 +6,9 @@ use local::testing::Guarantee;
 use serde_json::json;
 
 async fn published_post(stack: &TestStack, key: &str) -> String {
-    let draft = call(stack, "POST", "/posts", Some(key), Some(json!({"title": "T", "content": "C"})), &[]).await;
+    let draft = stack.post("/posts").key(key).json(json!({"title": "T", "content": "C"})).send().await;
     let post = draft.body["id"].as_str().unwrap().to_string();
-    assert_eq!(call(stack, "POST", &format!("/posts/{post}/publish"), Some(key), None, &[]).await.status, 200);
+    assert_eq!(stack.post(&format!("/posts/{post}/publish")).key(key).send().await.status, 200);
     post
 }
 
@@ -17,7 +17,7 @@ async fn all_pages(stack: &TestStack, path: &str, field: &str) -> (Vec<String>, 
     let (mut values, mut pages) = (Vec::new(), 0);
     let mut next = format!("{path}?limit=7");
     loop {
-        let reply = call(stack, "GET", &next, None, None, &[]).await;
+        let reply = stack.get(&next).send().await;
         assert_eq!(reply.status, 200, "{}", reply.brief());
         assert_eq!(reply.dynamodb_calls(), ["Query"]);
         pages += 1;
@@ -37,8 +37,7 @@ async fn comments_are_paged_oldest_first_and_only_on_published_posts() {
     let post = published_post(&stack, &ada.key).await;
     let mut written = Vec::new();
     for n in 0..20 {
-        let reply =
-            call(&stack, "POST", &format!("/posts/{post}/comments"), Some(&bob.key), Some(json!({"text": format!("comment {n}")})), &[]).await;
+        let reply = stack.post(&format!("/posts/{post}/comments")).key(&bob.key).json(json!({"text": format!("comment {n}")})).send().await;
         assert_eq!(reply.status, 201, "{}", reply.brief());
         assert_eq!(reply.body["authorId"], bob.id.as_str());
         written.push(reply.body["text"].as_str().unwrap().to_string());
@@ -47,15 +46,13 @@ async fn comments_are_paged_oldest_first_and_only_on_published_posts() {
     assert_eq!(texts, written, "oldest first, nothing lost or repeated across pages");
     assert_eq!(pages, 3);
 
-    let draft = call(&stack, "POST", "/posts", Some(&ada.key), Some(json!({"title": "D", "content": "C"})), &[]).await;
+    let draft = stack.post("/posts").key(&ada.key).json(json!({"title": "D", "content": "C"})).send().await;
     let draft_id = draft.body["id"].as_str().unwrap();
-    call(&stack, "POST", &format!("/posts/{draft_id}/comments"), Some(&bob.key), Some(json!({"text": "early"})), &[])
-        .await
-        .assert_error(404, "not_found");
+    stack.post(&format!("/posts/{draft_id}/comments")).key(&bob.key).json(json!({"text": "early"})).send().await.assert_error(404, "not_found");
     let missing = ulid::Ulid::new();
-    call(&stack, "POST", &format!("/posts/{missing}/comments"), Some(&bob.key), Some(json!({"text": "x"})), &[]).await.assert_error(404, "not_found");
+    stack.post(&format!("/posts/{missing}/comments")).key(&bob.key).json(json!({"text": "x"})).send().await.assert_error(404, "not_found");
     for (body, code) in [(json!({"text": ""}), "invalid_field"), (json!({"text": "x".repeat(5001)}), "invalid_field"), (json!({}), "invalid_json")] {
-        call(&stack, "POST", &format!("/posts/{post}/comments"), Some(&bob.key), Some(body), &[]).await.assert_error(400, code);
+        stack.post(&format!("/posts/{post}/comments")).key(&bob.key).json(body).send().await.assert_error(400, code);
     }
 }
 
@@ -66,29 +63,27 @@ async fn a_comment_may_be_deleted_by_its_author_or_the_posts_author_only() {
     let author = sign_up(&stack, "Author", &email("author")).await;
     let stranger = sign_up(&stack, "Stranger", &email("stranger")).await;
     let post = published_post(&stack, &owner.key).await;
-    let comment = |key: String| {
-        let (stack, path) = (&stack, format!("/posts/{post}/comments"));
-        async move { call(stack, "POST", &path, Some(&key), Some(json!({"text": "hi"})), &[]).await.body["id"].as_str().unwrap().to_string() }
+    let comments = format!("/posts/{post}/comments");
+    let comment = |key: &str| {
+        let sent = stack.post(&comments).key(key).json(json!({"text": "hi"})).send();
+        async move { sent.await.body["id"].as_str().unwrap().to_string() }
     };
-    let delete = |key: String, id: String| {
-        let (stack, path) = (&stack, format!("/posts/{post}/comments/{id}"));
-        async move { call(stack, "DELETE", &path, Some(&key), None, &[]).await }
-    };
+    let delete = |key: &str, id: &str| stack.delete(&format!("{comments}/{id}")).key(key).send();
 
-    let first = comment(author.key.clone()).await;
-    delete(stranger.key.clone(), first.clone()).await.assert_error(403, "forbidden");
-    let by_author = delete(author.key.clone(), first.clone()).await;
+    let first = comment(&author.key).await;
+    delete(&stranger.key, &first).await.assert_error(403, "forbidden");
+    let by_author = delete(&author.key, &first).await;
     assert_eq!(by_author.status, 204);
     assert_eq!(by_author.dynamodb_calls(), ["BatchGetItem", "DeleteItem"]);
-    delete(author.key.clone(), first).await.assert_error(404, "not_found");
+    delete(&author.key, &first).await.assert_error(404, "not_found");
 
-    let second = comment(author.key.clone()).await;
-    assert_eq!(delete(owner.key.clone(), second).await.status, 204, "the post's author may delete it");
-    let third = comment(stranger.key.clone()).await;
-    delete(author.key.clone(), third.clone()).await.assert_error(403, "forbidden");
-    assert_eq!(delete(stranger.key.clone(), third).await.status, 204);
+    let second = comment(&author.key).await;
+    assert_eq!(delete(&owner.key, &second).await.status, 204, "the post's author may delete it");
+    let third = comment(&stranger.key).await;
+    delete(&author.key, &third).await.assert_error(403, "forbidden");
+    assert_eq!(delete(&stranger.key, &third).await.status, 204);
 
-    let left = call(&stack, "GET", &format!("/posts/{post}/comments"), None, None, &[]).await;
+    let left = stack.get(&comments).send().await;
     assert!(left.body["items"].as_array().unwrap().is_empty());
 }
 
@@ -100,7 +95,7 @@ async fn follows_are_idempotent_and_listed_both_ways() {
     for n in 0..16 {
         let fan = sign_up(&stack, &format!("Fan {n}"), &email("fan")).await;
         for _ in 0..2 {
-            let reply = call(&stack, "PUT", &format!("/users/{}/follow", star.id), Some(&fan.key), None, &[]).await;
+            let reply = stack.put(&format!("/users/{}/follow", star.id)).key(&fan.key).send().await;
             assert_eq!(reply.status, 204, "following twice answers the same: {}", reply.brief());
         }
         fans.push(fan);
@@ -112,20 +107,20 @@ async fn follows_are_idempotent_and_listed_both_ways() {
     assert_eq!(pages, 3);
 
     for fan in &fans[..3] {
-        let following = call(&stack, "GET", &format!("/users/{}/following", fan.id), None, None, &[]).await;
+        let following = stack.get(&format!("/users/{}/following", fan.id)).send().await;
         assert_eq!(following.body["items"][0]["userId"], star.id.as_str());
     }
     for _ in 0..2 {
-        assert_eq!(call(&stack, "DELETE", &format!("/users/{}/follow", star.id), Some(&fans[0].key), None, &[]).await.status, 204);
+        assert_eq!(stack.delete(&format!("/users/{}/follow", star.id)).key(&fans[0].key).send().await.status, 204);
     }
     let (followers, _) = all_pages(&stack, &format!("/users/{}/followers", star.id), "userId").await;
     assert_eq!(followers.len(), 15);
-    let following = call(&stack, "GET", &format!("/users/{}/following", fans[0].id), None, None, &[]).await;
+    let following = stack.get(&format!("/users/{}/following", fans[0].id)).send().await;
     assert!(following.body["items"].as_array().unwrap().is_empty());
 
-    call(&stack, "PUT", &format!("/users/{}/follow", star.id), Some(&star.key), None, &[]).await.assert_error(400, "invalid_request");
-    call(&stack, "PUT", &format!("/users/{}/follow", ulid::Ulid::new()), Some(&star.key), None, &[]).await.assert_error(404, "not_found");
-    call(&stack, "PUT", "/users/nobody/follow", Some(&star.key), None, &[]).await.assert_error(400, "invalid_id");
+    stack.put(&format!("/users/{}/follow", star.id)).key(&star.key).send().await.assert_error(400, "invalid_request");
+    stack.put(&format!("/users/{}/follow", ulid::Ulid::new())).key(&star.key).send().await.assert_error(404, "not_found");
+    stack.put("/users/nobody/follow").key(&star.key).send().await.assert_error(400, "invalid_id");
 }
 
 #[tokio::test]
@@ -139,7 +134,7 @@ async fn notifications_list_filter_read_and_expire_in_thirty_days() {
         }
         ids
     };
-    let all = call(&stack, "GET", "/me/notifications", Some(&ada.key), None, &[]).await;
+    let all = stack.get("/me/notifications").key(&ada.key).send().await;
     let items = all.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 3);
     assert_eq!(items[0]["postId"], posts[2].as_str(), "newest first");
@@ -147,20 +142,20 @@ async fn notifications_list_filter_read_and_expire_in_thirty_days() {
 
     let first = items[2]["id"].as_str().unwrap().to_string();
     for _ in 0..2 {
-        let read = call(&stack, "POST", &format!("/me/notifications/{first}/read"), Some(&ada.key), None, &[]).await;
+        let read = stack.post(&format!("/me/notifications/{first}/read")).key(&ada.key).send().await;
         assert_eq!((read.status, read.body["read"].as_bool()), (200, Some(true)), "idempotent");
     }
-    let unread = call(&stack, "GET", "/me/notifications?unread=true", Some(&ada.key), None, &[]).await;
+    let unread = stack.get("/me/notifications?unread=true").key(&ada.key).send().await;
     let unread_ids: Vec<&str> = unread.body["items"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap()).collect();
     assert_eq!(unread_ids.len(), 2);
     assert!(!unread_ids.contains(&first.as_str()));
-    let everything = call(&stack, "GET", "/me/notifications?unread=false", Some(&ada.key), None, &[]).await;
+    let everything = stack.get("/me/notifications?unread=false").key(&ada.key).send().await;
     assert_eq!(everything.body["items"].as_array().unwrap().len(), 3);
-    call(&stack, "GET", "/me/notifications?unread=maybe", Some(&ada.key), None, &[]).await.assert_error(400, "invalid_request");
+    stack.get("/me/notifications?unread=maybe").key(&ada.key).send().await.assert_error(400, "invalid_request");
 
     // Someone else's notification id is simply not found under your account.
     let bob = sign_up(&stack, "Bob", &email("bob")).await;
-    call(&stack, "POST", &format!("/me/notifications/{first}/read"), Some(&bob.key), None, &[]).await.assert_error(404, "not_found");
+    stack.post(&format!("/me/notifications/{first}/read")).key(&bob.key).send().await.assert_error(404, "not_found");
 
     let table = stack.table();
     let stored = table
@@ -195,20 +190,19 @@ async fn concurrent_follows_and_unfollows_leave_exact_counters() {
     for n in 0..FANS {
         fans.push(sign_up(&stack, &format!("Fan {n}"), &email("fan")).await);
     }
-    let client = reqwest::Client::new();
-    let follow_url = format!("{}/users/{}/follow", stack.url(), star.id);
-    let statuses = race(FANS * 2, |i| client.put(&follow_url).bearer_auth(&fans[i % FANS].key)).await;
+    let follow = format!("/users/{}/follow", star.id);
+    let statuses = race(FANS * 2, |i| stack.put(&follow).key(&fans[i % FANS].key)).await;
     assert_eq!(count(&statuses, 204), FANS * 2, "{statuses:?}");
-    let statuses = race(LEAVERS, |i| client.delete(&follow_url).bearer_auth(&fans[i].key)).await;
+    let statuses = race(LEAVERS, |i| stack.delete(&follow).key(&fans[i].key)).await;
     assert_eq!(count(&statuses, 204), LEAVERS);
 
     stack.settle().await;
     let (followers, _) = all_pages(&stack, &format!("/users/{}/followers", star.id), "userId").await;
     assert_eq!(followers.len(), FANS - LEAVERS);
-    let profile = get(&stack, &format!("/users/{}", star.id)).await;
+    let profile = stack.get(&format!("/users/{}", star.id)).send().await;
     assert_eq!(profile.body["followerCount"], FANS - LEAVERS, "{}", profile.brief());
     for (n, fan) in fans.iter().enumerate() {
         let expected = if n < LEAVERS { 0 } else { 1 };
-        assert_eq!(get(&stack, &format!("/users/{}", fan.id)).await.body["followingCount"], expected, "fan {n}");
+        assert_eq!(stack.get(&format!("/users/{}", fan.id)).send().await.body["followingCount"], expected, "fan {n}");
     }
 }

@@ -7,11 +7,11 @@ use local::testing::Guarantee;
 use serde_json::{Value, json};
 
 async fn me(stack: &TestStack, key: &str) -> Value {
-    call(stack, "GET", "/me", Some(key), None, &[]).await.body
+    stack.get("/me").key(key).send().await.body
 }
 
 async fn notifications(stack: &TestStack, key: &str) -> Vec<Value> {
-    call(stack, "GET", "/me/notifications?limit=100", Some(key), None, &[]).await.body["items"].as_array().unwrap().clone()
+    stack.get("/me/notifications?limit=100").key(key).send().await.body["items"].as_array().unwrap().clone()
 }
 
 async fn count_items(stack: &TestStack, pk: String, prefix: &str) -> usize {
@@ -45,13 +45,13 @@ async fn counters_and_notifications_follow_the_changes() {
     let bob = sign_up(&stack, "Bob", &email("bob")).await;
     let cy = sign_up(&stack, "Cy", &email("cy")).await;
     for fan in [&bob, &cy] {
-        assert_eq!(call(&stack, "PUT", &format!("/users/{}/follow", ada.id), Some(&fan.key), None, &[]).await.status, 204);
+        assert_eq!(stack.put(&format!("/users/{}/follow", ada.id)).key(&fan.key).send().await.status, 204);
     }
-    let draft = call(&stack, "POST", "/posts", Some(&ada.key), Some(json!({"title": "T", "content": "C"})), &[]).await;
+    let draft = stack.post("/posts").key(&ada.key).json(json!({"title": "T", "content": "C"})).send().await;
     let post = draft.body["id"].as_str().unwrap().to_string();
-    assert_eq!(call(&stack, "POST", &format!("/posts/{post}/publish"), Some(&ada.key), None, &[]).await.status, 200);
+    assert_eq!(stack.post(&format!("/posts/{post}/publish")).key(&ada.key).send().await.status, 200);
     for (who, text) in [(&bob, "nice"), (&ada, "thanks")] {
-        let reply = call(&stack, "POST", &format!("/posts/{post}/comments"), Some(&who.key), Some(json!({"text": text})), &[]).await;
+        let reply = stack.post(&format!("/posts/{post}/comments")).key(&who.key).json(json!({"text": text})).send().await;
         assert_eq!(reply.status, 201);
     }
     stack.settle().await;
@@ -71,21 +71,21 @@ async fn counters_and_notifications_follow_the_changes() {
         assert_eq!((theirs[0]["type"].as_str(), theirs[0]["postId"].as_str()), (Some("followed_author_published"), Some(post.as_str())));
         assert_eq!(me(&stack, &fan.key).await["unreadNotificationCount"], 1);
     }
-    let public = call(&stack, "GET", &format!("/posts/{post}"), None, None, &[]).await;
+    let public = stack.get(&format!("/posts/{post}")).send().await;
     assert_eq!(public.body["commentCount"], 2);
 
     // Reading one, unfollowing, deleting a comment: the counts follow.
     let first = notifications(&stack, &ada.key).await[0]["id"].as_str().unwrap().to_string();
-    call(&stack, "POST", &format!("/me/notifications/{first}/read"), Some(&ada.key), None, &[]).await;
-    call(&stack, "DELETE", &format!("/users/{}/follow", ada.id), Some(&cy.key), None, &[]).await;
-    let comments = call(&stack, "GET", &format!("/posts/{post}/comments"), None, None, &[]).await;
+    stack.post(&format!("/me/notifications/{first}/read")).key(&ada.key).send().await;
+    stack.delete(&format!("/users/{}/follow", ada.id)).key(&cy.key).send().await;
+    let comments = stack.get(&format!("/posts/{post}/comments")).send().await;
     let bobs = comments.body["items"][0]["id"].as_str().unwrap();
-    assert_eq!(call(&stack, "DELETE", &format!("/posts/{post}/comments/{bobs}"), Some(&bob.key), None, &[]).await.status, 204);
+    assert_eq!(stack.delete(&format!("/posts/{post}/comments/{bobs}")).key(&bob.key).send().await.status, 204);
     stack.settle().await;
     let profile = me(&stack, &ada.key).await;
     assert_eq!((profile["unreadNotificationCount"].as_u64(), profile["followerCount"].as_u64()), (Some(3), Some(1)));
     assert_eq!(me(&stack, &cy.key).await["followingCount"], 0);
-    assert_eq!(call(&stack, "GET", &format!("/posts/{post}"), None, None, &[]).await.body["commentCount"], 1);
+    assert_eq!(stack.get(&format!("/posts/{post}")).send().await.body["commentCount"], 1);
 }
 
 #[tokio::test]
@@ -96,27 +96,27 @@ async fn renames_plans_and_deletions_cascade() {
     };
     let ada = sign_up(&stack, "Ada", &email("ada")).await;
     let bob = sign_up(&stack, "Bob", &email("bob")).await;
-    call(&stack, "PUT", &format!("/users/{}/follow", ada.id), Some(&bob.key), None, &[]).await;
-    call(&stack, "PUT", &format!("/users/{}/follow", bob.id), Some(&ada.key), None, &[]).await;
+    stack.put(&format!("/users/{}/follow", ada.id)).key(&bob.key).send().await;
+    stack.put(&format!("/users/{}/follow", bob.id)).key(&ada.key).send().await;
     let mut posts = Vec::new();
     for n in 0..3 {
-        let draft = call(&stack, "POST", "/posts", Some(&ada.key), Some(json!({"title": format!("P{n}"), "content": "C"})), &[]).await;
+        let draft = stack.post("/posts").key(&ada.key).json(json!({"title": format!("P{n}"), "content": "C"})).send().await;
         let post = draft.body["id"].as_str().unwrap().to_string();
         if n < 2 {
-            call(&stack, "POST", &format!("/posts/{post}/publish"), Some(&ada.key), None, &[]).await;
+            stack.post(&format!("/posts/{post}/publish")).key(&ada.key).send().await;
         }
         posts.push(post);
     }
     for _ in 0..3 {
-        call(&stack, "POST", &format!("/posts/{}/comments", posts[0]), Some(&bob.key), Some(json!({"text": "x"})), &[]).await;
+        stack.post(&format!("/posts/{}/comments", posts[0])).key(&bob.key).json(json!({"text": "x"})).send().await;
     }
 
     // A rename reaches every post, draft or published; a plan change reaches the keys.
-    call(&stack, "PATCH", "/me", Some(&ada.key), Some(json!({"name": "Countess"})), &[]).await;
-    call(&stack, "PUT", "/me/plan", Some(&ada.key), Some(json!({"from": "free", "to": "pro"})), &[]).await;
+    stack.patch("/me").key(&ada.key).json(json!({"name": "Countess"})).send().await;
+    stack.put("/me/plan").key(&ada.key).json(json!({"from": "free", "to": "pro"})).send().await;
     stack.settle().await;
     for post in &posts {
-        let own = call(&stack, "GET", &format!("/me/posts/{post}"), Some(&ada.key), None, &[]).await;
+        let own = stack.get(&format!("/me/posts/{post}")).key(&ada.key).send().await;
         assert_eq!(own.body["authorName"], "Countess");
     }
     let table = stack.table();
@@ -134,7 +134,7 @@ async fn renames_plans_and_deletions_cascade() {
 
     // Deleting a post deletes its comments.
     assert_eq!(count_items(&stack, format!("POST#{}", posts[0]), "COMMENT#").await, 3);
-    call(&stack, "DELETE", &format!("/posts/{}", posts[0]), Some(&ada.key), None, &[]).await;
+    stack.delete(&format!("/posts/{}", posts[0])).key(&ada.key).send().await;
     stack.settle().await;
     assert_eq!(count_items(&stack, format!("POST#{}", posts[0]), "COMMENT#").await, 0);
     assert_eq!(me(&stack, &ada.key).await["publishedPostCount"], 1);
@@ -142,16 +142,16 @@ async fn renames_plans_and_deletions_cascade() {
     // Deleting the account removes its keys, notifications, posts and follow
     // edges both ways, and the other side's counts follow.
     assert_eq!(me(&stack, &bob.key).await["followerCount"], 1);
-    assert_eq!(call(&stack, "DELETE", "/me", Some(&ada.key), None, &[]).await.status, 204);
+    assert_eq!(stack.delete("/me").key(&ada.key).send().await.status, 204);
     stack.settle().await;
     assert_eq!(count_partition(&stack, format!("USER#{}", ada.id)).await, 0, "keys, notifications, followers all gone");
     for post in &posts {
-        call(&stack, "GET", &format!("/posts/{post}"), None, None, &[]).await.assert_error(404, "not_found");
+        stack.get(&format!("/posts/{post}")).send().await.assert_error(404, "not_found");
     }
     let bob_now = me(&stack, &bob.key).await;
     assert_eq!((bob_now["followerCount"].as_u64(), bob_now["followingCount"].as_u64()), (Some(0), Some(0)));
-    assert!(call(&stack, "GET", &format!("/users/{}/followers", bob.id), None, None, &[]).await.body["items"].as_array().unwrap().is_empty());
-    assert_eq!(call(&stack, "GET", "/me", Some(&ada.key), None, &[]).await.status, 403, "the deleted account's key is gone");
+    assert!(stack.get(&format!("/users/{}/followers", bob.id)).send().await.body["items"].as_array().unwrap().is_empty());
+    assert_eq!(stack.get("/me").key(&ada.key).send().await.status, 403, "the deleted account's key is gone");
 }
 
 #[tokio::test]
@@ -161,7 +161,7 @@ async fn an_expiring_unread_notification_lowers_the_unread_count() {
     };
     let ada = sign_up(&stack, "Ada", &email("ada")).await;
     let bob = sign_up(&stack, "Bob", &email("bob")).await;
-    call(&stack, "PUT", &format!("/users/{}/follow", ada.id), Some(&bob.key), None, &[]).await;
+    stack.put(&format!("/users/{}/follow", ada.id)).key(&bob.key).send().await;
     stack.settle().await;
     assert_eq!(me(&stack, &ada.key).await["unreadNotificationCount"], 1);
     let note = notifications(&stack, &ada.key).await[0]["id"].as_str().unwrap().to_string();

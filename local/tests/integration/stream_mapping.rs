@@ -25,7 +25,7 @@ async fn a_poison_record_reaches_the_dead_letters_and_the_shard_moves_on() {
         .send()
         .await
         .unwrap();
-    call(&stack, "PUT", &format!("/users/{}/follow", ada.id), Some(&bob.key), None, &[]).await;
+    stack.put(&format!("/users/{}/follow", ada.id)).key(&bob.key).send().await;
     stack.settle().await;
 
     let mapping = stack.stream().unwrap();
@@ -36,7 +36,7 @@ async fn a_poison_record_reaches_the_dead_letters_and_the_shard_moves_on() {
     assert_eq!(letter["retryAttempts"], 6, "MaximumRetryAttempts is 5: the first try and five retries");
     assert_eq!(letter["record"]["dynamodb"]["Keys"]["PK"]["S"], "POST#broken");
     assert!(letter["DDBStreamBatchInfo"]["startSequenceNumber"].is_string());
-    let profile = call(&stack, "GET", "/me", Some(&ada.key), None, &[]).await.body;
+    let profile = stack.get("/me").key(&ada.key).send().await.body;
     assert_eq!(profile["followerCount"], 1, "the record after the poison one was processed");
 }
 

@@ -40,38 +40,96 @@ impl Reply {
     }
 }
 
-/// Sends a request and reads the JSON answer, which must be what
-/// openapi.yaml documents for the request's operation and the status.
-pub async fn finish(request: reqwest::RequestBuilder) -> Reply {
-    let (client, request) = request.build_split();
-    let request = request.expect("a valid request");
-    let (method, path) = (request.method().to_string(), request.url().path().to_string());
-    let response = client.execute(request).await.expect("the stack answers");
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let bytes = response.bytes().await.unwrap();
-    let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("not JSON: {bytes:?}")) };
-    spec::check(&method, &path, status, &headers, &body);
-    Reply { status, headers, body }
+/// Requests to a stack over real HTTP, built up and then sent:
+///
+/// ```ignore
+/// stack.get("/health").send().await
+/// stack.post("/posts").key(&user.key).json(json!({"title": "T", "content": "C"})).send().await
+/// stack.patch(&path).key(&key).json(body).header("if-match", "\"1\"").send().await
+/// ```
+///
+/// For [`LocalStack`](local::LocalStack), so a [`TestStack`] has it too.
+pub trait Api {
+    /// A request with any method (`"GET"`, `"PATCH"`, ...) to `path`
+    /// (path and query, already encoded).
+    fn request(&self, method: &str, path: &str) -> Request;
+
+    fn get(&self, path: &str) -> Request {
+        self.request("GET", path)
+    }
+
+    fn post(&self, path: &str) -> Request {
+        self.request("POST", path)
+    }
+
+    fn put(&self, path: &str) -> Request {
+        self.request("PUT", path)
+    }
+
+    fn patch(&self, path: &str) -> Request {
+        self.request("PATCH", path)
+    }
+
+    fn delete(&self, path: &str) -> Request {
+        self.request("DELETE", path)
+    }
 }
 
-/// A request with a raw JSON-typed body.
-pub async fn send(stack: &TestStack, method: &str, path: &str, body: Option<reqwest::Body>) -> Reply {
-    let client = reqwest::Client::new();
-    let mut request = client.request(method.parse().unwrap(), format!("{}{path}", stack.url()));
-    if let Some(body) = body {
-        request = request.header("content-type", "application/json").body(body);
+impl Api for local::LocalStack {
+    fn request(&self, method: &str, path: &str) -> Request {
+        let method = method.parse().unwrap_or_else(|_| panic!("not an HTTP method: {method:?}"));
+        Request(reqwest::Client::new().request(method, format!("{}{path}", self.url())))
     }
-    finish(request).await
+}
+
+/// A request being built; [`Request::send`] sends it.
+#[must_use = "a request does nothing until sent"]
+pub struct Request(reqwest::RequestBuilder);
+
+impl Request {
+    /// Sends `key` as the API key (`Authorization: Bearer ...`).
+    pub fn key(self, key: &str) -> Self {
+        Self(self.0.bearer_auth(key))
+    }
+
+    /// A JSON body.
+    pub fn json(self, body: Value) -> Self {
+        Self(self.0.json(&body))
+    }
+
+    /// A body sent as it is, typed `application/json` (for JSON text written
+    /// out by hand, or bytes that are not JSON at all).
+    pub fn raw_json(self, body: impl Into<reqwest::Body>) -> Self {
+        Self(self.0.header("content-type", "application/json").body(body))
+    }
+
+    pub fn header(self, name: &str, value: &str) -> Self {
+        Self(self.0.header(name, value))
+    }
+
+    /// Sends the request and reads the JSON answer, which must be what
+    /// openapi.yaml documents for the request's operation and the status.
+    pub async fn send(self) -> Reply {
+        let (client, request) = self.0.build_split();
+        let request = request.expect("a valid request");
+        let (method, path) = (request.method().to_string(), request.url().path().to_string());
+        let response = client.execute(request).await.expect("the stack answers");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.unwrap();
+        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("not JSON: {bytes:?}")) };
+        spec::check(&method, &path, status, &headers, &body);
+        Reply { status, headers, body }
+    }
 }
 
 /// Sends `n` requests at once (`make(i)` builds the i-th) and returns their
 /// statuses, for races that must end with exactly one winner.
-pub async fn race(n: usize, make: impl Fn(usize) -> reqwest::RequestBuilder) -> Vec<u16> {
+pub async fn race(n: usize, make: impl Fn(usize) -> Request) -> Vec<u16> {
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..n {
         let request = make(i);
-        tasks.spawn(async move { finish(request).await.status });
+        tasks.spawn(async move { request.send().await.status });
     }
     let mut statuses = Vec::new();
     while let Some(status) = tasks.join_next().await {
@@ -85,26 +143,6 @@ pub fn count(statuses: &[u16], status: u16) -> usize {
     statuses.iter().filter(|s| **s == status).count()
 }
 
-pub async fn get(stack: &TestStack, path: &str) -> Reply {
-    send(stack, "GET", path, None).await
-}
-
-/// A request with optional API key, JSON body and extra headers.
-pub async fn call(stack: &TestStack, method: &str, path: &str, key: Option<&str>, body: Option<Value>, headers: &[(&str, &str)]) -> Reply {
-    let client = reqwest::Client::new();
-    let mut request = client.request(method.parse().unwrap(), format!("{}{path}", stack.url()));
-    if let Some(key) = key {
-        request = request.bearer_auth(key);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    finish(request).await
-}
-
 /// A signed-up user: id and the secret of their first API key.
 pub struct User {
     pub id: String,
@@ -113,7 +151,7 @@ pub struct User {
 }
 
 pub async fn sign_up(stack: &TestStack, name: &str, email: &str) -> User {
-    let reply = call(stack, "POST", "/users", None, Some(serde_json::json!({"name": name, "email": email})), &[]).await;
+    let reply = stack.post("/users").json(serde_json::json!({"name": name, "email": email})).send().await;
     assert_eq!(reply.status, 201, "{}", reply.body);
     User {
         id: reply.body["user"]["id"].as_str().unwrap().to_string(),
@@ -165,8 +203,8 @@ fn created_id(reply: &Reply) -> String {
 
 /// Creates a draft and publishes it; its id.
 pub async fn publish_new_post(stack: &TestStack, key: &str) -> String {
-    let post = created_id(&call(stack, "POST", "/posts", Some(key), Some(serde_json::json!({"title": "T", "content": "C"})), &[]).await);
-    let published = call(stack, "POST", &format!("/posts/{post}/publish"), Some(key), None, &[]).await;
+    let post = created_id(&stack.post("/posts").key(key).json(serde_json::json!({"title": "T", "content": "C"})).send().await);
+    let published = stack.post(&format!("/posts/{post}/publish")).key(key).send().await;
     assert_eq!(published.status, 200, "{}", published.brief());
     post
 }
@@ -176,15 +214,15 @@ impl World {
         use serde_json::json;
         let owner = sign_up(stack, "Owner", &email("owner")).await;
         let other = sign_up(stack, "Other", &email("other")).await;
-        let key = Some(owner.key.as_str());
-        let upgrade = call(stack, "PUT", "/me/plan", key, Some(json!({"from": "free", "to": "pro"})), &[]).await;
+        let key = owner.key.as_str();
+        let upgrade = stack.put("/me/plan").key(key).json(json!({"from": "free", "to": "pro"})).send().await;
         assert_eq!(upgrade.status, 200, "{}", upgrade.brief());
-        let spare_key = created_id(&call(stack, "POST", "/me/api-keys", key, Some(json!({"name": "spare"})), &[]).await);
+        let spare_key = created_id(&stack.post("/me/api-keys").key(key).json(json!({"name": "spare"})).send().await);
         let published = publish_new_post(stack, &owner.key).await;
-        let draft = created_id(&call(stack, "POST", "/posts", key, Some(json!({"title": "D", "content": "C"})), &[]).await);
+        let draft = created_id(&stack.post("/posts").key(key).json(json!({"title": "D", "content": "C"})).send().await);
         let comment_path = format!("/posts/{published}/comments");
-        let comment = created_id(&call(stack, "POST", &comment_path, key, Some(json!({"text": "mine"})), &[]).await);
-        let notifications = call(stack, "GET", "/me/notifications", key, None, &[]).await;
+        let comment = created_id(&stack.post(&comment_path).key(key).json(json!({"text": "mine"})).send().await);
+        let notifications = stack.get("/me/notifications").key(key).send().await;
         let notification = notifications.body["items"][0]["id"].as_str().expect("the post_published notification").to_string();
         Self { owner, other, published, draft, comment, spare_key, notification }
     }
