@@ -199,7 +199,7 @@ fn report_only(options: &mut Options) -> Result<(), String> {
 /// The binary a function runs: Quire's one binary for the registry's
 /// functions (its `_HANDLER` picks the function), else the experiment's own.
 fn binary_name(function: &str) -> &str {
-    if functions::registry::find(function).is_some() { QUIRE_BINARY } else { function }
+    if functions::find(function).is_some() { QUIRE_BINARY } else { function }
 }
 
 /// functions/Cargo.toml's `[[bin]]`.

@@ -3,7 +3,8 @@
 //! `provided` runtime as `_HANDLER`) picks the registry entry to run.
 
 use crate::event;
-use crate::registry::{self, Function, Kind};
+use crate::registry::{Function, Kind};
+use crate::routes;
 use lambda_http::aws_lambda_events::dynamodb::Event as StreamEvent;
 use lambda_http::lambda_runtime::{self, Diagnostic, LambdaEvent};
 use lambda_http::service_fn;
@@ -59,13 +60,13 @@ async fn init() -> Result<(&'static Function, Table), Diagnostic> {
 
 /// The registry entry for `_HANDLER`'s value.
 pub fn function_named(handler: Option<&str>) -> Result<&'static Function, Diagnostic> {
-    let known = registry::names().join(", ");
+    let known = routes::names().join(", ");
     match handler.map(str::trim).filter(|h| !h.is_empty()) {
         None => Err(Diagnostic {
             error_type: "Runtime.NoHandler".into(),
             error_message: format!("{HANDLER_ENV} is not set: give the function a Handler in template.yaml, one of: {known}"),
         }),
-        Some(name) => registry::find(name).ok_or_else(|| Diagnostic {
+        Some(name) => routes::find(name).ok_or_else(|| Diagnostic {
             error_type: "Runtime.UnknownHandler".into(),
             error_message: format!("{HANDLER_ENV} is {name:?}, which is no Quire function; the known handlers are: {known}"),
         }),
@@ -100,7 +101,7 @@ mod tests {
 
     #[test]
     fn every_registered_name_is_found() {
-        for function in registry::FUNCTIONS {
+        for function in routes::FUNCTIONS {
             assert_eq!(function_named(Some(function.name)).map(|f| f.name).ok(), Some(function.name));
         }
     }

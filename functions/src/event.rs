@@ -202,7 +202,7 @@ mod tests {
 
     /// The reply the Lambda runtime would send API Gateway for this event.
     async fn invoke(name: &str, json: &str) -> Value {
-        let handler = crate::registry::find(name).and_then(crate::Function::http).unwrap();
+        let handler = crate::find(name).and_then(crate::Function::http).unwrap();
         // Never called: validation refuses these requests first.
         let table = shared::Table::for_endpoint("http://127.0.0.1:9", "quire", shared::Cursors::new(&[7; 32]).unwrap());
         let service = lambda_http::service_fn(move |request| {

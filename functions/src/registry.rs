@@ -1,9 +1,8 @@
-//! Every Lambda function Quire deploys, in one list. The one binary
-//! (`src/main.rs`) runs the entry its `_HANDLER` names; the local stack, the
-//! tests and the bench look functions up here too, so a function's name,
-//! handler and IAM actions can only be stated once.
+//! What a registry entry is: a Lambda function's name, kind, handler, IAM
+//! actions and whether it reads a body. The list itself is
+//! [`crate::routes::FUNCTIONS`], beside the route modules it names.
 
-use crate::{authorizer, http, routes, stream_processor};
+use crate::authorizer;
 use lambda_http::aws_lambda_events::dynamodb::Event as StreamEvent;
 use lambda_http::aws_lambda_events::streams::DynamoDbEventResponse;
 use lambda_http::{Body, Request, Response};
@@ -72,24 +71,58 @@ impl Function {
     }
 }
 
-/// An HTTP function: its name, the module in `routes/` that handles it,
-/// whether it reads a body, and its DynamoDB actions. The name must be the
-/// module's with `-` for `_` (checked at compile time), so no function can
-/// be wired to another route's handler.
-macro_rules! http_function {
-    ($name:literal, $route:ident, body: $body:literal, [$($action:literal),*]) => {{
-        const _: () = assert!(names_module($name, stringify!($route)), concat!($name, " is not routes::", stringify!($route)));
-        Function {
-            name: $name,
-            kind: Kind::Http(|table, request| Box::pin(async move { http::respond(routes::$route::handle(table, request).await) })),
-            iam_actions: &[$($action),*],
-            reads_body: $body,
-        }
-    }};
+/// Declares the route modules and lists every function: for each route its
+/// name, the module in `routes/` that handles it, whether it reads a body,
+/// and its DynamoDB actions; then the other functions. A route's name must
+/// be its module's with `-` for `_` (checked at compile time), so no
+/// function can be wired to another route's handler.
+macro_rules! functions {
+    (
+        routes { $($name:literal => $route:ident, body: $body:literal, [$($action:literal),*];)* }
+        others [$($other:expr),* $(,)?]
+    ) => {
+        $(pub mod $route;)*
+
+        /// Every function. Tests check this list against template.yaml both ways.
+        pub const FUNCTIONS: &[$crate::registry::Function] = &[
+            $({
+                const _: () = assert!(
+                    $crate::registry::names_module($name, stringify!($route)),
+                    concat!($name, " is not routes::", stringify!($route))
+                );
+                $crate::registry::Function {
+                    name: $name,
+                    kind: $crate::registry::Kind::Http(|table, request| {
+                        Box::pin(async move { $crate::http::respond($route::handle(table, request).await) })
+                    }),
+                    iam_actions: &[$($action),*],
+                    reads_body: $body,
+                }
+            },)*
+            $($other,)*
+        ];
+    };
 }
+pub(crate) use functions;
+
+/// The HTTP API's authorizer.
+pub const AUTHORIZER: Function = Function {
+    name: "authorizer",
+    kind: Kind::Authorizer(|table, event| Box::pin(authorizer::handle(table, event))),
+    iam_actions: &["dynamodb:UpdateItem"],
+    reads_body: false,
+};
+
+/// The table's stream consumer.
+pub const STREAM_PROCESSOR: Function = Function {
+    name: "stream-processor",
+    kind: Kind::Stream(|table, event| Box::pin(crate::stream_processor::handle(table, event))),
+    iam_actions: &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchWriteItem"],
+    reads_body: false,
+};
 
 /// Whether `name` is `module` with `-` for `_`.
-const fn names_module(name: &str, module: &str) -> bool {
+pub const fn names_module(name: &str, module: &str) -> bool {
     let (name, module) = (name.as_bytes(), module.as_bytes());
     if name.len() != module.len() {
         return false;
@@ -105,69 +138,6 @@ const fn names_module(name: &str, module: &str) -> bool {
     true
 }
 
-/// Every function. Tests check this list against template.yaml both ways.
-pub const FUNCTIONS: &[Function] = &[
-    http_function!("health", health, body: false, []),
-    http_function!("create-user", create_user, body: true, ["dynamodb:PutItem"]),
-    http_function!("list-users", list_users, body: false, ["dynamodb:Query"]),
-    http_function!("get-user", get_user, body: false, ["dynamodb:GetItem"]),
-    http_function!("get-user-by-email", get_user_by_email, body: false, ["dynamodb:Query"]),
-    http_function!("get-me", get_me, body: false, ["dynamodb:GetItem"]),
-    http_function!("update-me", update_me, body: true, ["dynamodb:UpdateItem"]),
-    http_function!("change-plan", change_plan, body: true, ["dynamodb:UpdateItem"]),
-    http_function!("delete-me", delete_me, body: false, ["dynamodb:GetItem", "dynamodb:DeleteItem"]),
-    http_function!("create-api-key", create_api_key, body: true, ["dynamodb:UpdateItem", "dynamodb:PutItem"]),
-    http_function!("list-api-keys", list_api_keys, body: false, ["dynamodb:Query"]),
-    http_function!("revoke-api-key", revoke_api_key, body: false, ["dynamodb:UpdateItem"]),
-    http_function!("get-post", get_post, body: false, ["dynamodb:GetItem"]),
-    http_function!("list-user-posts", list_user_posts, body: false, ["dynamodb:Query"]),
-    http_function!("count-view", count_view, body: false, ["dynamodb:UpdateItem"]),
-    http_function!("list-comments", list_comments, body: false, ["dynamodb:Query"]),
-    http_function!("list-followers", list_followers, body: false, ["dynamodb:Query"]),
-    http_function!("list-following", list_following, body: false, ["dynamodb:Query"]),
-    http_function!("create-post", create_post, body: true, ["dynamodb:GetItem", "dynamodb:PutItem"]),
-    http_function!("list-drafts", list_drafts, body: false, ["dynamodb:Query"]),
-    http_function!("get-own-post", get_own_post, body: false, ["dynamodb:GetItem"]),
-    http_function!("update-post", update_post, body: true, ["dynamodb:UpdateItem"]),
-    http_function!("publish-post", publish_post, body: false, ["dynamodb:UpdateItem", "dynamodb:PutItem"]),
-    http_function!("delete-post", delete_post, body: false, ["dynamodb:DeleteItem"]),
-    http_function!("create-comment", create_comment, body: true, ["dynamodb:ConditionCheckItem", "dynamodb:PutItem"]),
-    http_function!("delete-comment", delete_comment, body: false, ["dynamodb:BatchGetItem", "dynamodb:DeleteItem"]),
-    http_function!("follow-user", follow_user, body: false, ["dynamodb:ConditionCheckItem", "dynamodb:PutItem"]),
-    http_function!("unfollow-user", unfollow_user, body: false, ["dynamodb:DeleteItem"]),
-    http_function!("list-notifications", list_notifications, body: false, ["dynamodb:Query"]),
-    http_function!("mark-notification-read", mark_notification_read, body: false, ["dynamodb:UpdateItem"]),
-    Function {
-        name: "authorizer",
-        kind: Kind::Authorizer(|table, event| Box::pin(authorizer::handle(table, event))),
-        iam_actions: &["dynamodb:UpdateItem"],
-        reads_body: false,
-    },
-    Function {
-        name: "stream-processor",
-        kind: Kind::Stream(|table, event| Box::pin(stream_processor::handle(table, event))),
-        iam_actions: &[
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
-            "dynamodb:DeleteItem",
-            "dynamodb:Query",
-            "dynamodb:BatchWriteItem",
-        ],
-        reads_body: false,
-    },
-];
-
-/// The function of that name.
-pub fn find(name: &str) -> Option<&'static Function> {
-    FUNCTIONS.iter().find(|f| f.name == name)
-}
-
-/// Every function's name, for messages.
-pub fn names() -> Vec<&'static str> {
-    FUNCTIONS.iter().map(|f| f.name).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,14 +147,5 @@ mod tests {
         assert!(names_module("get-post", "get_post"));
         assert!(!names_module("get-post", "get_user"));
         assert!(!names_module("get-post", "get_posts"));
-    }
-
-    #[test]
-    fn names_are_unique() {
-        let mut names = names();
-        names.sort_unstable();
-        let count = names.len();
-        names.dedup();
-        assert_eq!(names.len(), count);
     }
 }

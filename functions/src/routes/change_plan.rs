@@ -1,4 +1,4 @@
-//! `PUT /me/plan`: Moves the plan `from` → `to`; 409 if the plan is not `from`: one conditional UpdateItem.
+//! `PUT /me/plan`: Moves the plan `from` → `to`; 409 if the plan is not `from`.
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;

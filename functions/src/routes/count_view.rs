@@ -1,4 +1,4 @@
-//! `POST /posts/{postId}/views`: Counts a view of a published post with an atomic ADD: one UpdateItem. Public.
+//! `POST /posts/{postId}/views`: Counts a view of a published post with an atomic ADD. Public.
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;

@@ -1,4 +1,4 @@
-//! `POST /me/api-keys`: A new API key within the plan's quota; its secret is shown once: one TransactWriteItems.
+//! `POST /me/api-keys`: A new API key within the plan's quota; its secret is shown once.
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;

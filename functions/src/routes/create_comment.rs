@@ -1,4 +1,4 @@
-//! `POST /posts/{postId}/comments`: Comments on a published post: one TransactWriteItems (ConditionCheck + Put). Honours `Idempotency-Key`.
+//! `POST /posts/{postId}/comments`: Comments on a published post. Honours `Idempotency-Key`.
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;

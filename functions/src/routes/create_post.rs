@@ -1,4 +1,4 @@
-//! `POST /posts`: Creates a draft owned by the caller: one GetItem (author name), one PutItem. Honours `Idempotency-Key`.
+//! `POST /posts`: Creates a draft owned by the caller. Honours `Idempotency-Key`.
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;

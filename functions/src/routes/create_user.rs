@@ -1,4 +1,4 @@
-//! `POST /users`: Signs up: the profile, the email guard and the first API key in one TransactWriteItems. Public. Honours `Idempotency-Key`.
+//! `POST /users`: Signs up: the profile, the email guard and the first API key in one transaction. Public. Honours `Idempotency-Key`.
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;

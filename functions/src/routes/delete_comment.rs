@@ -1,4 +1,4 @@
-//! `DELETE /posts/{postId}/comments/{commentId}`: Deletes a comment (its author or the post's author): one BatchGetItem, one DeleteItem.
+//! `DELETE /posts/{postId}/comments/{commentId}`: Deletes a comment (its author or the post's author).
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;

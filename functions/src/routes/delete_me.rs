@@ -1,4 +1,4 @@
-//! `DELETE /me`: Deletes the account (profile and email guard; the stream processor removes the rest): one GetItem, one TransactWriteItems.
+//! `DELETE /me`: Deletes the account (profile and email guard; the stream processor removes the rest).
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;

@@ -1,4 +1,4 @@
-//! `DELETE /posts/{postId}`: Deletes a post (owner only); its comments go later via the stream: one DeleteItem.
+//! `DELETE /posts/{postId}`: Deletes a post (owner only); its comments go later via the stream.
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;

@@ -1,4 +1,4 @@
-//! `PUT /users/{userId}/follow`: The caller follows a user (idempotent): one TransactWriteItems.
+//! `PUT /users/{userId}/follow`: The caller follows a user (idempotent).
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;

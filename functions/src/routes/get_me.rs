@@ -1,4 +1,4 @@
-//! `GET /me`: The caller's own profile, with its version as ETag: one GetItem.
+//! `GET /me`: The caller's own profile, with its version as ETag.
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;

@@ -1,4 +1,4 @@
-//! `GET /me/posts/{postId}`: One of the caller's posts in any status (404 for others'): one GetItem.
+//! `GET /me/posts/{postId}`: One of the caller's posts in any status (404 for others').
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;

@@ -1,4 +1,4 @@
-//! `GET /posts/{postId}`: A published post; drafts and missing posts are 404: one GetItem. Public.
+//! `GET /posts/{postId}`: A published post; drafts and missing posts are 404. Public.
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;

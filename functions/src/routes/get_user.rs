@@ -1,4 +1,4 @@
-//! `GET /users/{userId}`: A public profile (never the email): one GetItem. Public.
+//! `GET /users/{userId}`: A public profile (never the email). Public.
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;

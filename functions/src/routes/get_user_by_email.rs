@@ -1,4 +1,4 @@
-//! `GET /users/by-email?email=…`: The public profile of the user with that email: one Query on GSI2.
+//! `GET /users/by-email?email=…`: The public profile of the user with that email.
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;

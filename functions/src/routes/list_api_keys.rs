@@ -1,4 +1,4 @@
-//! `GET /me/api-keys`: The caller's keys (never secrets or hashes): one Query per page.
+//! `GET /me/api-keys`: The caller's keys (never secrets or hashes).
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;

@@ -1,4 +1,4 @@
-//! `GET /posts/{postId}/comments`: A post's comments, oldest first: one Query per page. Public.
+//! `GET /posts/{postId}/comments`: A post's comments, oldest first. Public.
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;

@@ -1,4 +1,4 @@
-//! `GET /me/drafts`: The caller's drafts, newest first: one Query per page on GSI2.
+//! `GET /me/drafts`: The caller's drafts, newest first.
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;

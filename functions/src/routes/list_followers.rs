@@ -1,4 +1,4 @@
-//! `GET /users/{userId}/followers`: Who follows a user: one Query per page. Public.
+//! `GET /users/{userId}/followers`: Who follows a user. Public.
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;

@@ -1,4 +1,4 @@
-//! `GET /users/{userId}/following`: Whom a user follows: one Query per page on GSI1. Public.
+//! `GET /users/{userId}/following`: Whom a user follows. Public.
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;

@@ -1,4 +1,4 @@
-//! `GET /me/notifications`: The caller's notifications, newest first; `?unread=true` for unread only (GSI2): one Query per page.
+//! `GET /me/notifications`: The caller's notifications, newest first; `?unread=true` for unread only (GSI2).
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;

@@ -1,4 +1,4 @@
-//! `GET /users/{userId}/posts`: A user's published posts, newest first: one Query per page on GSI1 (drafts are never read). Public.
+//! `GET /users/{userId}/posts`: A user's published posts, newest first. Public.
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;

@@ -1,4 +1,4 @@
-//! `GET /users`: All users, newest first, paginated: one Query on GSI1 per page. Public.
+//! `GET /users`: All users, newest first, paginated. Public.
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;

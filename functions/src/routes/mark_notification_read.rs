@@ -1,4 +1,4 @@
-//! `POST /me/notifications/{notificationId}/read`: Marks a notification read (idempotent): one UpdateItem.
+//! `POST /me/notifications/{notificationId}/read`: Marks a notification read (idempotent).
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;

@@ -1,4 +1,4 @@
-//! `POST /posts/{postId}/publish`: Publishes a draft once (409 after) with a post_published notification: one TransactWriteItems.
+//! `POST /posts/{postId}/publish`: Publishes a draft once (409 after) with a post_published notification.
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;

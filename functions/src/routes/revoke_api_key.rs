@@ -1,4 +1,4 @@
-//! `DELETE /me/api-keys/{keyId}`: Revokes one of the caller's keys (idempotent): one TransactWriteItems.
+//! `DELETE /me/api-keys/{keyId}`: Revokes one of the caller's keys (idempotent).
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;

@@ -1,4 +1,4 @@
-//! `DELETE /users/{userId}/follow`: The caller unfollows a user (idempotent): one DeleteItem.
+//! `DELETE /users/{userId}/follow`: The caller unfollows a user (idempotent).
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;

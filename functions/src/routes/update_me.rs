@@ -1,4 +1,4 @@
-//! `PATCH /me`: Edits name and/or bio; `If-Match: <version>` makes it optimistic (412 on mismatch): one UpdateItem.
+//! `PATCH /me`: Edits name and/or bio; `If-Match: <version>` makes it optimistic (412 on mismatch).
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;

@@ -1,4 +1,4 @@
-//! `PATCH /posts/{postId}`: Edits a post: owner only (403), If-Match (412): one UpdateItem.
+//! `PATCH /posts/{postId}`: Edits a post: owner only (403), If-Match (412).
 
 use crate::{HandlerResult, http};
 use lambda_http::Request;

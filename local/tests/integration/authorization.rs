@@ -70,6 +70,14 @@ const EXPECTED: &[(&str, [u16; 7])] = &[
     ("POST /me/notifications/{notificationId}/read",[401, 403,      403,    403,    403,    404,  200]),
 ];
 
+/// Whether the owner's own call of an authenticated route succeeds (else
+/// the other user's does: nobody may follow themself), as the table says.
+pub fn succeeds_for_owner(route_key: &str) -> bool {
+    let (_, statuses) =
+        EXPECTED.iter().find(|(route, _)| *route == route_key).unwrap_or_else(|| panic!("{route_key} is not in the authorization table"));
+    (200..300).contains(&statuses[CREDENTIALS.len() - 1])
+}
+
 /// A key of the owner's, revoked or moved past its expiry.
 async fn spent_key(stack: &TestStack, world: &World, revoke: bool) -> String {
     let created = stack.post("/me/api-keys").key(&world.owner.key).json(json!({"expiresInDays": 1})).send().await;
