@@ -90,6 +90,14 @@ pub async fn create(
     }
 }
 
+/// One comment, by its post and id: one GetItem; 404 if there is none.
+pub async fn get(table: &Table, post_id: PostId, comment_id: CommentId) -> Result<CommentView, Error> {
+    let key = keys::comment(post_id, comment_id);
+    let output = table.client().get_item().table_name(table.name()).set_key(Some(key.to_attributes())).send().await?;
+    let item = output.item.ok_or_else(|| Error::not_found("no such comment"))?;
+    Ok(serde_dynamo::from_item::<_, CommentItem>(item)?.into())
+}
+
 /// A post's comments, oldest first: one Query per page. (A missing post has none.)
 pub async fn list(table: &Table, post_id: PostId, page: &PageRequest) -> Result<Page<CommentView>, Error> {
     let page: Page<CommentItem> = table.query_page(&keys::comments(post_id), page).await?;

@@ -26,6 +26,7 @@ functions! {
         "list-user-posts" => list_user_posts, body: false, ["dynamodb:Query"];
         "count-view" => count_view, body: false, ["dynamodb:UpdateItem"];
         "list-comments" => list_comments, body: false, ["dynamodb:Query"];
+        "get-comment" => get_comment, body: false, ["dynamodb:GetItem"];
         "list-followers" => list_followers, body: false, ["dynamodb:Query"];
         "list-following" => list_following, body: false, ["dynamodb:Query"];
         "create-post" => create_post, body: true, ["dynamodb:GetItem", "dynamodb:PutItem"];

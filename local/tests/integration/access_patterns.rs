@@ -54,33 +54,28 @@ async fn call(stack: &TestStack, row: &str, authenticated: bool) -> Reply {
 #[tokio::test]
 async fn every_route_makes_exactly_the_calls_the_readme_lists() {
     let table = readme_table();
-    let stack = std::sync::Arc::new(TestStack::start().await);
+    let stack = TestStack::start().await;
     let template_routes: BTreeSet<String> = stack.template().routes().map(|(r, _)| format!("{} {}", r.method, r.path)).collect();
     let authenticated: BTreeSet<String> =
         stack.template().routes().filter(|(r, _)| r.authorizer.is_some()).map(|(r, _)| format!("{} {}", r.method, r.path)).collect();
     let route_rows: BTreeSet<String> = table.keys().filter(|r| *r != AUTHORIZER_ROW && !r.ends_with(WITH_IDEMPOTENCY_KEY)).cloned().collect();
     assert_eq!(route_rows, template_routes, "the table lists exactly the template's routes");
 
-    let mut tasks = tokio::task::JoinSet::new();
-    for row in table.keys().filter(|r| *r != AUTHORIZER_ROW).cloned() {
-        let route_key = row.trim_end_matches(WITH_IDEMPOTENCY_KEY).to_string();
-        assert!(template_routes.contains(&route_key), "{row}: no such route in template.yaml");
-        let (stack, authenticated) = (stack.clone(), authenticated.contains(&route_key));
-        tasks.spawn(async move {
-            let reply = call(&stack, &row, authenticated).await;
-            (row, authenticated, reply)
-        });
-    }
+    // One row after another: concurrent transactions make some engines
+    // (moto) ask the SDK to retry, and a retry is a call the row does not list.
     let mut failures = Vec::new();
     let mut authorizer_checked = false;
-    while let Some(result) = tasks.join_next().await {
-        let (row, authenticated, reply) = result.unwrap();
+    for row in table.keys().filter(|r| *r != AUTHORIZER_ROW) {
+        let route_key = row.trim_end_matches(WITH_IDEMPOTENCY_KEY);
+        assert!(template_routes.contains(route_key), "{row}: no such route in template.yaml");
+        let authenticated = authenticated.contains(route_key);
+        let reply = call(&stack, row, authenticated).await;
         if !(200..300).contains(&reply.status) {
             failures.push(format!("{row}: {} {}", reply.status, reply.brief()));
             continue;
         }
-        if reply.dynamodb_calls() != table[&row] {
-            failures.push(format!("{row}: made {:?}, the README lists {:?}", reply.dynamodb_calls(), table[&row]));
+        if reply.dynamodb_calls() != table[row] {
+            failures.push(format!("{row}: made {:?}, the README lists {:?}", reply.dynamodb_calls(), table[row]));
         }
         if authenticated {
             authorizer_checked = true;

@@ -57,6 +57,27 @@ async fn comments_are_paged_oldest_first_and_only_on_published_posts() {
 }
 
 #[tokio::test]
+async fn a_comment_is_read_by_its_post_and_id_until_it_is_deleted() {
+    let stack = TestStack::start().await;
+    let ada = sign_up(&stack, "Ada", &email("ada")).await;
+    let post = published_post(&stack, &ada.key).await;
+    let written = stack.post(&format!("/posts/{post}/comments")).key(&ada.key).json(json!({"text": "first!"})).send().await;
+    let path = format!("/posts/{post}/comments/{}", written.body["id"].as_str().unwrap());
+
+    let read = stack.get(&path).send().await;
+    assert_eq!(read.status, 200, "{}", read.brief());
+    assert_eq!(read.body, written.body, "the comment as it was created");
+    assert_eq!(read.dynamodb_calls(), ["GetItem"]);
+    // Under another post, or unknown: not found.
+    let other_post = published_post(&stack, &ada.key).await;
+    stack.get(&format!("/posts/{other_post}/comments/{}", written.body["id"].as_str().unwrap())).send().await.assert_error(404, "not_found");
+    stack.get(&format!("/posts/{post}/comments/{}", ulid::Ulid::new())).send().await.assert_error(404, "not_found");
+
+    assert_eq!(stack.delete(&path).key(&ada.key).send().await.status, 204);
+    stack.get(&path).send().await.assert_error(404, "not_found");
+}
+
+#[tokio::test]
 async fn a_comment_may_be_deleted_by_its_author_or_the_posts_author_only() {
     let stack = TestStack::start().await;
     let owner = sign_up(&stack, "Owner", &email("owner")).await;
