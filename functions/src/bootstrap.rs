@@ -29,26 +29,42 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
     match function.kind {
         Kind::Http(handler) => {
             event::run(service_fn(move |request| {
-                let response = handler(table.clone(), request);
+                let response = measured(handler(table.clone(), request));
                 async move { Ok::<_, std::convert::Infallible>(response.await) }
             }))
             .await
         }
         Kind::Authorizer(handler) => {
             lambda_runtime::run(service_fn(move |event: LambdaEvent<crate::authorizer::AuthorizerRequest>| {
-                let response = handler(table.clone(), event.payload);
+                let response = measured(handler(table.clone(), event.payload));
                 async move { response.await.map_err(lambda_runtime::Error::from) }
             }))
             .await
         }
         Kind::Stream(handler) => {
             lambda_runtime::run(service_fn(move |event: LambdaEvent<StreamEvent>| {
-                let response = handler(table.clone(), event.payload);
+                let response = measured(handler(table.clone(), event.payload));
                 async move { Ok::<_, lambda_runtime::Error>(response.await) }
             }))
             .await
         }
     }
+}
+
+/// Runs one invocation and logs what it cost in DynamoDB: one line with its
+/// calls and the capacity units they consumed, by table and index (the
+/// invocation's own line of the function's log; Lambda adds the request id).
+async fn measured<T>(invocation: impl std::future::Future<Output = T>) -> T {
+    let (output, usage) = shared::round_trips::measure(invocation).await;
+    tracing::info!(
+        target: "quire::dynamodb",
+        calls = %usage.calls.join(","),
+        read_units = usage.capacity.read_units(),
+        write_units = usage.capacity.write_units(),
+        capacity = %serde_json::to_string(&usage.capacity).unwrap_or_default(),
+        "dynamodb usage"
+    );
+    output
 }
 
 /// The function to run and the table handle it uses.

@@ -32,16 +32,22 @@ pub enum Guarantee {
     /// Items up to exactly 400 KB by DynamoDB's size rules (409,600 bytes)
     /// are stored (moto 5 refuses items over 405,000 bytes).
     ExactItemSizeLimit,
+    /// Every call answers the capacity it consumed by DynamoDB's rules, the
+    /// table and each index apart. moto 5 reports none for
+    /// TransactWriteItems and counts a Query of an index against the table too.
+    ExactConsumedCapacity,
 }
 
 impl Guarantee {
-    const ALL: [Guarantee; 3] = [Guarantee::TtlSweep, Guarantee::IsolatedTransactions, Guarantee::ExactItemSizeLimit];
+    const ALL: [Guarantee; 4] =
+        [Guarantee::TtlSweep, Guarantee::IsolatedTransactions, Guarantee::ExactItemSizeLimit, Guarantee::ExactConsumedCapacity];
 
     pub fn name(self) -> &'static str {
         match self {
             Guarantee::TtlSweep => "ttl-sweep",
             Guarantee::IsolatedTransactions => "isolated-transactions",
             Guarantee::ExactItemSizeLimit => "exact-item-size-limit",
+            Guarantee::ExactConsumedCapacity => "exact-consumed-capacity",
         }
     }
 

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 /// DynamoDB's limit on the requests of one BatchWriteItem.
 const BATCH_WRITE_MAX_ITEMS: usize = 25;
-const MAX_ATTEMPTS: u32 = 8;
+/// How often a throttled or conflicting write is tried before giving up.
+pub const MAX_ATTEMPTS: u32 = 8;
 
 /// Exponential backoff for retrying throttled or conflicting writes.
 pub fn backoff(attempt: u32) -> Duration {

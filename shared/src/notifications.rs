@@ -55,14 +55,18 @@ pub struct About {
 }
 
 impl NotificationItem {
+    /// The item to write; while unread, it is also in the unread index.
+    pub fn to_item(&self) -> Result<Item, Error> {
+        let placement = match self.read {
+            false => keys::unread_notification_placement(self.user_id, self.notification_id),
+            true => keys::Placement::new(keys::notification(self.user_id, self.notification_id)),
+        };
+        crate::to_item(self, &placement)
+    }
+
     /// An unread notification for `user`, with id `id` (callers that may be
     /// retried pass an id derived from what caused it, so a retry rewrites
     /// the same item instead of adding another).
-    /// The item to write: a new notification is unread, so it is also in the unread index.
-    pub fn to_item(&self) -> Result<Item, Error> {
-        crate::to_item(self, &keys::unread_notification_placement(self.user_id, self.notification_id))
-    }
-
     pub fn new(user: UserId, id: NotificationId, kind: Kind, about: About, now: clock::Now) -> Self {
         Self {
             entity: ENTITY.into(),

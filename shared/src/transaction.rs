@@ -106,8 +106,17 @@ impl Cancelled {
         Some(Self::from_reasons(names, reasons))
     }
 
+    /// One reason per part; a part the engine gave no reason for counts as
+    /// not failed (`None`), so a short list cannot hide a part.
     fn from_reasons(names: Vec<&'static str>, reasons: impl Iterator<Item = (String, Option<Item>)>) -> Self {
-        let reasons = names.into_iter().zip(reasons).map(|(part, (code, old))| Reason { part, code, old }).collect();
+        let mut reasons = reasons.fuse();
+        let reasons = names
+            .into_iter()
+            .map(|part| {
+                let (code, old) = reasons.next().unwrap_or_else(|| ("None".to_string(), None));
+                Reason { part, code, old }
+            })
+            .collect();
         Self { reasons }
     }
 
@@ -185,6 +194,14 @@ mod tests {
         let odd = Error::from(Refused::Cancelled(cancelled(&[("post", "ValidationError")])));
         assert_eq!(odd.status(), 500);
         assert!(odd.to_string().contains("post: ValidationError"), "{odd}");
+    }
+
+    #[test]
+    fn a_part_without_a_reason_did_not_fail() {
+        let names = vec!["post", "comment"];
+        let short = Cancelled::from_reasons(names, [("ConditionalCheckFailed".to_string(), None)].into_iter());
+        assert!(short.failed("post"));
+        assert!(!short.failed("comment"), "still a part of the transaction, with no reason given");
     }
 
     #[test]

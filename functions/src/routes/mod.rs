@@ -3,8 +3,8 @@
 //! and the stream processor. The one binary (`src/main.rs`) runs the entry
 //! its `_HANDLER` names; the local stack, the tests and the bench look
 //! functions up here too, so a function's name, handler, body and IAM
-//! actions are stated once. Adding a route: its module here and one line
-//! below (README, "Adding a route").
+//! actions are stated once. Adding a route: its file in this folder and one
+//! line below, which also declares the module (README, "Adding a route").
 
 use crate::registry::{AUTHORIZER, Function, STREAM_PROCESSOR, functions};
 

@@ -8,6 +8,7 @@ use axum::body::Body;
 use functions::AuthorizerHandler;
 use http::Response;
 use shared::Table;
+use shared::round_trips::Usage;
 use std::collections::HashMap;
 
 /// An authorizer of the template, bound to its handler.
@@ -25,19 +26,19 @@ impl Authorizer {
         &self,
         table: &Table,
         event: &ApiGatewayV2httpRequest,
-    ) -> (Result<HashMap<String, serde_json::Value>, Response<Body>>, Vec<String>) {
+    ) -> (Result<HashMap<String, serde_json::Value>, Response<Body>>, Usage) {
         let identity: Option<Vec<String>> = self
             .identity_headers
             .iter()
             .map(|h| event.headers.get(h.to_ascii_lowercase()).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty()).map(str::to_string))
             .collect();
         let Some(identity) = identity else {
-            return (Err(api_gateway_message(401, "Unauthorized")), Vec::new());
+            return (Err(api_gateway_message(401, "Unauthorized")), Usage::default());
         };
         let request = authorizer_event(event, identity);
         let handler = self.handler;
         let table = table.clone();
-        let invocation = tokio::spawn(shared::round_trips::record(async move { handler(table, request).await }));
+        let invocation = tokio::spawn(shared::round_trips::measure(async move { handler(table, request).await }));
         match invocation.await {
             Ok((Ok(response), calls)) if response.is_authorized => {
                 let context = match response.context {
@@ -53,7 +54,7 @@ impl Authorizer {
             }
             Err(e) => {
                 tracing::error!("authorizer panicked: {e}");
-                (Err(api_gateway_message(500, "Internal Server Error")), Vec::new())
+                (Err(api_gateway_message(500, "Internal Server Error")), Usage::default())
             }
         }
     }

@@ -20,6 +20,7 @@ use axum::extract::{ConnectInfo, State};
 use event::build_event;
 use functions::Function as Registered;
 use http::{HeaderValue, Request, Response};
+use shared::round_trips::Usage;
 use shared::{Error, Table};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -33,6 +34,12 @@ pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 pub const DYNAMODB_CALLS_HEADER: &str = "x-quire-dynamodb-calls";
 /// The same for the authorizer's calls on that request.
 pub const AUTHORIZER_CALLS_HEADER: &str = "x-quire-authorizer-dynamodb-calls";
+/// Response header (local stack only): the capacity units the request's
+/// calls consumed, as JSON, by table and index:
+/// `{"read":{"table":0.5},"write":{"GSI1":1.0,"table":1.0}}`.
+pub const DYNAMODB_CAPACITY_HEADER: &str = "x-quire-dynamodb-capacity";
+/// The same for the authorizer's calls on that request.
+pub const AUTHORIZER_CAPACITY_HEADER: &str = "x-quire-authorizer-dynamodb-capacity";
 
 /// What one request produced, for the response and the log line.
 struct Outcome {
@@ -40,8 +47,8 @@ struct Outcome {
     route_key: Option<String>,
     /// The path as it may be logged (see [`loggable_path`]).
     logged_path: String,
-    calls: Vec<String>,
-    authorizer_calls: Vec<String>,
+    usage: Usage,
+    authorizer_usage: Usage,
 }
 
 pub struct Gateway {
@@ -103,9 +110,15 @@ impl Gateway {
         let mut response = outcome.response;
         let headers = response.headers_mut();
         headers.insert("apigw-requestid", HeaderValue::from_str(&request_id).expect("a ULID is a valid header"));
-        for (name, calls) in [(DYNAMODB_CALLS_HEADER, &outcome.calls), (AUTHORIZER_CALLS_HEADER, &outcome.authorizer_calls)] {
-            headers.insert(name, HeaderValue::from_str(&calls.join(",")).unwrap_or(HeaderValue::from_static("")));
+        for (calls_header, capacity_header, usage) in [
+            (DYNAMODB_CALLS_HEADER, DYNAMODB_CAPACITY_HEADER, &outcome.usage),
+            (AUTHORIZER_CALLS_HEADER, AUTHORIZER_CAPACITY_HEADER, &outcome.authorizer_usage),
+        ] {
+            headers.insert(calls_header, HeaderValue::from_str(&usage.calls.join(",")).unwrap_or(HeaderValue::from_static("")));
+            let capacity = serde_json::to_string(&usage.capacity).expect("capacity serialises");
+            headers.insert(capacity_header, HeaderValue::from_str(&capacity).expect("JSON of names and numbers is a valid header"));
         }
+        let (usage, authorizer) = (&outcome.usage, &outcome.authorizer_usage);
         tracing::info!(
             target: "quire::request",
             %method,
@@ -113,7 +126,9 @@ impl Gateway {
             path = %outcome.logged_path,
             status = response.status().as_u16(),
             latency_ms = format!("{:.2}", started.elapsed().as_secs_f64() * 1000.0),
-            dynamodb_calls = outcome.calls.len() + outcome.authorizer_calls.len(),
+            dynamodb_calls = usage.calls.len() + authorizer.calls.len(),
+            read_units = usage.capacity.read_units() + authorizer.capacity.read_units(),
+            write_units = usage.capacity.write_units() + authorizer.capacity.write_units(),
             request_id = %request_id,
         );
         response
@@ -126,8 +141,8 @@ impl Gateway {
             response: Response::default(),
             route_key: None,
             logged_path: "(no route)".into(),
-            calls: Vec::new(),
-            authorizer_calls: Vec::new(),
+            usage: Usage::default(),
+            authorizer_usage: Usage::default(),
         };
         let Some((route, path_parameters)) = self.find(&method, &path) else {
             let err = Error::NotFound { code: "route_not_found", message: format!("no route matches {method} {path}") };
@@ -148,8 +163,8 @@ impl Gateway {
         let mut event = build_event(route, path_parameters, &parts, &body, remote, request_id);
 
         if let Some(authorizer) = &route.authorizer {
-            let (context, calls) = authorizer.authorize(&self.table, &event).await;
-            outcome.authorizer_calls = calls;
+            let (context, usage) = authorizer.authorize(&self.table, &event).await;
+            outcome.authorizer_usage = usage;
             match context {
                 Ok(context) => {
                     let mut described = ApiGatewayRequestAuthorizer::default();
@@ -177,11 +192,11 @@ impl Gateway {
         let table = self.table.clone();
         // A spawned task, so a panicking handler fails its request (a 500, as
         // an errored Lambda invocation) without taking the stack down.
-        let invocation = tokio::spawn(shared::round_trips::record(async move { handler(table, lambda_request).await }));
+        let invocation = tokio::spawn(shared::round_trips::measure(async move { handler(table, lambda_request).await }));
         match invocation.await {
-            Ok((response, calls)) => {
+            Ok((response, usage)) => {
                 outcome.response = to_axum(response);
-                outcome.calls = calls;
+                outcome.usage = usage;
             }
             Err(e) => {
                 tracing::error!("handler for {} failed: {e}", route.route_key);

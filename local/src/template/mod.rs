@@ -46,7 +46,7 @@ pub struct AuthorizerSpec {
 pub struct Function {
     pub logical_id: String,
     /// `Handler` (its own, else `Globals.Function`'s): the entry of
-    /// `functions::registry` the one binary runs for it.
+    /// `functions::FUNCTIONS` the one binary runs for it.
     pub handler: String,
     /// `Metadata`, as written: equal for every function, so SAM builds one
     /// binary for all of them (a test checks).

@@ -6,6 +6,7 @@
 
 use crate::authorization::succeeds_for_owner;
 use crate::common::*;
+use local::testing::Guarantee;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A row for a route sent with an `Idempotency-Key` ("POST /posts with Idempotency-Key").
@@ -27,6 +28,11 @@ fn readme_table() -> BTreeMap<String, Vec<String>> {
         rows.insert(route, calls);
     }
     rows
+}
+
+/// All the read and write units in a capacity report.
+fn units(capacity: &serde_json::Value) -> f64 {
+    ["read", "write"].iter().flat_map(|kind| capacity[kind].as_object().into_iter().flatten()).filter_map(|(_, units)| units.as_f64()).sum()
 }
 
 /// Calls the route of `row` as a caller it succeeds for, on a world of its
@@ -55,6 +61,8 @@ async fn call(stack: &TestStack, row: &str, authenticated: bool) -> Reply {
 async fn every_route_makes_exactly_the_calls_the_readme_lists() {
     let table = readme_table();
     let stack = TestStack::start().await;
+    let capacity_reported =
+        !stack.lacks(Guarantee::ExactConsumedCapacity, "every_route_makes_exactly_the_calls_the_readme_lists (its capacity part)");
     let template_routes: BTreeSet<String> = stack.template().routes().map(|(r, _)| format!("{} {}", r.method, r.path)).collect();
     let authenticated: BTreeSet<String> =
         stack.template().routes().filter(|(r, _)| r.authorizer.is_some()).map(|(r, _)| format!("{} {}", r.method, r.path)).collect();
@@ -76,6 +84,11 @@ async fn every_route_makes_exactly_the_calls_the_readme_lists() {
         }
         if reply.dynamodb_calls() != table[row] {
             failures.push(format!("{row}: made {:?}, the README lists {:?}", reply.dynamodb_calls(), table[row]));
+        }
+        // Every call asks for its consumed capacity: a route that calls
+        // DynamoDB reports what it cost.
+        if capacity_reported && !table[row].is_empty() && units(&reply.capacity()) <= 0.0 {
+            failures.push(format!("{row}: made calls but reported no capacity: {}", reply.capacity()));
         }
         if authenticated {
             authorizer_checked = true;

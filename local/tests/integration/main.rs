@@ -9,6 +9,7 @@ mod accounts;
 mod api_keys;
 mod authorization;
 mod bad_input;
+mod capacity;
 mod crash;
 mod demo;
 mod events;

@@ -4,7 +4,7 @@
 
 use super::effects::Action;
 use crate::bulk::{batch_write, delete_keys, set_if_exists};
-use crate::ids::{PostId, UserId};
+use crate::ids::{NotificationId, PostId, UserId};
 use crate::keys::{self, Key};
 use crate::notifications::{About, Kind, NotificationItem};
 use crate::{Error, Table, clock};
@@ -96,7 +96,7 @@ async fn fan_out(table: &Table, author: UserId, post: PostId, event_id: &str, at
         let Some(follower) = item.get("followerId").and_then(|v| v.as_s().ok()).and_then(|f| UserId::parse(f).ok()) else {
             continue;
         };
-        let id = crate::ids::NotificationId::derived(at_ms, format!("{event_id}/{follower}").as_bytes());
+        let id = NotificationId::derived(at_ms, format!("{event_id}/{follower}").as_bytes());
         let about = About { post_id: Some(post), actor_id: Some(author), comment_id: None };
         let notification = NotificationItem::new(follower, id, Kind::FollowedAuthorPublished, about, now);
         let put = PutRequest::builder().set_item(Some(notification.to_item()?)).build().map_err(Error::internal)?;

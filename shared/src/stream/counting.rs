@@ -11,7 +11,7 @@
 //! are summed into one `ADD`.
 
 use super::effects::Delta;
-use crate::bulk::backoff;
+use crate::bulk::{MAX_ATTEMPTS, backoff};
 use crate::keys::{self, Key, Placement};
 use crate::transaction::{self, Refused, Transaction};
 use crate::{Error, Table, clock, to_item};
@@ -22,7 +22,6 @@ use std::collections::{BTreeMap, HashSet};
 /// Markers outlive the stream's 24-hour retention, so no replay can miss one.
 pub const MARKER_TTL_DAYS: u32 = 2;
 pub const MARKER_ENTITY: &str = "streamMarker";
-const MAX_ATTEMPTS: u32 = 8;
 
 /// The parts of a counting transaction: one marker per record, then one
 /// counter update per item counted on.
@@ -117,8 +116,10 @@ async fn apply_chunk(table: &Table, chunk: &[Counted<'_>]) -> Result<(), Error> 
         // Markers come in the order of `live`, counters in that of `targets`.
         let (mut marker_index, mut counter_index) = (0, 0);
         let mut counted_before = HashSet::new();
+        let mut dropped = false;
         for reason in cancelled.reasons() {
             let failed = reason.failed_condition();
+            dropped |= failed;
             match reason.part {
                 MARKER => {
                     if failed {
@@ -126,15 +127,15 @@ async fn apply_chunk(table: &Table, chunk: &[Counted<'_>]) -> Result<(), Error> 
                     }
                     marker_index += 1;
                 }
-                _ => {
+                COUNTER => {
                     if failed {
                         gone.insert(targets[counter_index].clone()); // the item was deleted: nothing to count on
                     }
                     counter_index += 1;
                 }
+                other => unreachable!("a counting transaction has no part {other:?}"),
             }
         }
-        let dropped = !counted_before.is_empty() || cancelled.reasons().iter().any(|r| r.part == COUNTER && r.failed_condition());
         live = live.into_iter().enumerate().filter(|(i, _)| !counted_before.contains(i)).map(|(_, r)| r).collect();
         if !dropped && !cancelled.conflicted() {
             return Err(Refused::Cancelled(cancelled).into());

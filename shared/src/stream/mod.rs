@@ -5,15 +5,11 @@
 //! Two kinds of effect:
 //! - *Counter deltas* (`followerCount`, `commentCount`, …), each computed from
 //!   the old and new image (e.g. unread = unread(new) − unread(old)), so the
-//!   counts always agree with the items. They are applied exactly once: each
-//!   record's idempotency marker (`APPLIED#<eventID>`, TTL 2 days) is written
-//!   in the same TransactWriteItems as the counter updates, and a replayed
-//!   record fails its marker's condition and is dropped. Within a batch, all
-//!   deltas for one item become one `ADD`.
+//!   counts always agree with the items. They are applied exactly once
+//!   ([`counting`] says how).
 //! - *Actions* (notifications, cascades, copies), idempotent by construction:
 //!   notification ids derive from the stream record, deletes and copies can
 //!   be repeated.
-
 //!
 //! One job per module: [`effects`] maps a record to what it means,
 //! [`counting`] applies counter deltas exactly once, [`actions`] runs the

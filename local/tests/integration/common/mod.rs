@@ -27,6 +27,19 @@ impl Reply {
         raw.to_str().unwrap().split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()
     }
 
+    /// The capacity units the request's calls consumed, by table and index:
+    /// `{"read":{"table":0.5},"write":{}}`, as the local stack reports them.
+    pub fn capacity(&self) -> Value {
+        let raw = self.headers.get(local::gateway::DYNAMODB_CAPACITY_HEADER).expect("the stack reports capacity");
+        serde_json::from_slice(raw.as_bytes()).expect("capacity as JSON")
+    }
+
+    /// The same for the authorizer's calls on the request.
+    pub fn authorizer_capacity(&self) -> Value {
+        let raw = self.headers.get(local::gateway::AUTHORIZER_CAPACITY_HEADER).expect("the stack reports authorizer capacity");
+        serde_json::from_slice(raw.as_bytes()).expect("capacity as JSON")
+    }
+
     /// The body for an assertion message, cut short.
     pub fn brief(&self) -> String {
         self.body.to_string().chars().take(500).collect()
@@ -246,10 +259,12 @@ impl World {
             .join("/")
     }
 
-    /// The query string a route needs to succeed, if any.
+    /// The query string a route needs to succeed, if any (the unread
+    /// notifications: the listing that reads an index).
     pub fn query(&self, route_key: &str) -> String {
         match route_key {
             "GET /users/by-email" => format!("?email={}", self.owner.email),
+            "GET /me/notifications" => "?unread=true".into(),
             _ => String::new(),
         }
     }
