@@ -96,10 +96,7 @@ impl TestStack {
     /// names a file, in it (`.ci/run` prints it: cargo test hides a passing
     /// test's stderr).
     pub fn lacks(&self, guarantee: Guarantee, test: &str) -> bool {
-        let lacking = match guarantee {
-            Guarantee::TtlSweep => self.engine().is_none(),
-            _ => self.external.is_some() && Guarantee::declared_missing().contains(&guarantee),
-        };
+        let lacking = !self.offers(guarantee);
         if lacking {
             let line = format!("skipped {test}: the engine at {} lacks {}\n", self.endpoint(), guarantee.name());
             eprint!("{line}");
@@ -109,6 +106,15 @@ impl TestStack {
             }
         }
         lacking
+    }
+
+    /// Whether this stack's engine keeps `guarantee` (silently: for a test
+    /// that runs either way, differently).
+    pub fn offers(&self, guarantee: Guarantee) -> bool {
+        match guarantee {
+            Guarantee::TtlSweep => self.engine().is_some(),
+            _ => self.external.is_none() || !Guarantee::declared_missing().contains(&guarantee),
+        }
     }
 
     /// A stack whose stream nobody reads: the test delivers records itself.

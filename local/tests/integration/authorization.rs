@@ -12,6 +12,7 @@
 
 use crate::common::*;
 use aws_sdk_dynamodb::types::AttributeValue;
+use local::testing::Guarantee;
 use serde_json::json;
 use std::collections::BTreeSet;
 
@@ -163,13 +164,22 @@ async fn every_authenticated_route_answers_each_credential_as_the_table_says() {
     let in_table: BTreeSet<String> = EXPECTED.iter().map(|(route, _)| route.to_string()).collect();
     assert_eq!(authenticated, in_table, "the table must list exactly the authenticated routes of template.yaml");
 
+    // Routes side by side, each on a world of its own; one after another on
+    // an engine whose cancelled transactions undo other requests' writes
+    // (moto: a refused revocation would put back an expired key).
+    let side_by_side = stack.offers(Guarantee::IsolatedTransactions);
     let mut tasks = tokio::task::JoinSet::new();
+    let mut failures = Vec::new();
     for (route_key, expected) in EXPECTED {
         let (method, path) = route_key.split_once(' ').unwrap();
         let (stack, method, path) = (stack.clone(), method.to_string(), path.to_string());
-        tasks.spawn(async move { check_route(&stack, method, path, *expected).await });
+        let check = async move { check_route(&stack, method, path, *expected).await };
+        if side_by_side {
+            tasks.spawn(check);
+        } else {
+            failures.extend(check.await);
+        }
     }
-    let mut failures = Vec::new();
     while let Some(result) = tasks.join_next().await {
         failures.extend(result.unwrap());
     }
