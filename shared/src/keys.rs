@@ -89,11 +89,11 @@ pub struct Listing {
 }
 
 impl Listing {
-    fn table(name: String, partition: String, sort_prefix: &'static str, newest_first: bool) -> Self {
+    fn in_table(name: String, partition: String, sort_prefix: &'static str, newest_first: bool) -> Self {
         Self { name, index: None, partition, sort_prefix: Some(sort_prefix), newest_first }
     }
 
-    fn index(name: String, index: Index, partition: String, newest_first: bool) -> Self {
+    fn in_index(name: String, index: Index, partition: String, newest_first: bool) -> Self {
         Self { name, index: Some(index), partition, sort_prefix: None, newest_first }
     }
 
@@ -146,7 +146,7 @@ pub fn profile_placement(user: UserId, email: &str) -> Placement {
 
 /// Every user, newest first.
 pub fn all_users() -> Listing {
-    Listing::index("users".into(), GSI1, ALL_USERS.into(), true)
+    Listing::in_index("users".into(), GSI1, ALL_USERS.into(), true)
 }
 
 /// The guard item that makes an email unique: `EMAIL#<email>` / `EMAIL`.
@@ -168,7 +168,7 @@ pub const API_KEY_PREFIX: &str = "APIKEY#";
 
 /// A user's API keys, oldest first.
 pub fn api_keys(user: UserId) -> Listing {
-    Listing::table(format!("api-keys:{user}"), user_partition(user), API_KEY_PREFIX, false)
+    Listing::in_table(format!("api-keys:{user}"), user_partition(user), API_KEY_PREFIX, false)
 }
 
 /// A post: `POST#<id>` / `POST`. Its comments share the partition.
@@ -188,7 +188,7 @@ pub const COMMENT_PREFIX: &str = "COMMENT#";
 
 /// A post's comments, oldest first.
 pub fn comments(post: PostId) -> Listing {
-    Listing::table(format!("comments:{post}"), post_partition(post), COMMENT_PREFIX, false)
+    Listing::in_table(format!("comments:{post}"), post_partition(post), COMMENT_PREFIX, false)
 }
 
 /// GSI1 partition of an author's published posts (sparse: drafts carry no
@@ -214,12 +214,12 @@ pub fn draft_placement(author: UserId, post_id: PostId) -> Placement {
 
 /// An author's published posts, newest first.
 pub fn published_posts(author: UserId) -> Listing {
-    Listing::index(format!("posts:{author}"), GSI1, published_posts_partition(author), true)
+    Listing::in_index(format!("posts:{author}"), GSI1, published_posts_partition(author), true)
 }
 
 /// An author's drafts, newest first.
 pub fn drafts(author: UserId) -> Listing {
-    Listing::index(format!("drafts:{author}"), GSI2, drafts_partition(author), true)
+    Listing::in_index(format!("drafts:{author}"), GSI2, drafts_partition(author), true)
 }
 
 /// A follow edge, in the followed user's partition (their followers):
@@ -242,12 +242,12 @@ pub fn follow_placement(followee: UserId, follower: UserId) -> Placement {
 
 /// Who follows `user`, oldest first.
 pub fn followers(user: UserId) -> Listing {
-    Listing::table(format!("followers:{user}"), user_partition(user), FOLLOWER_PREFIX, false)
+    Listing::in_table(format!("followers:{user}"), user_partition(user), FOLLOWER_PREFIX, false)
 }
 
 /// Whom `user` follows.
 pub fn following(user: UserId) -> Listing {
-    Listing::index(format!("following:{user}"), GSI1, following_partition(user), false)
+    Listing::in_index(format!("following:{user}"), GSI1, following_partition(user), false)
 }
 
 /// A notification, in its recipient's partition: `USER#<id>` / `NOTIF#<id>`.
@@ -270,12 +270,12 @@ pub fn unread_notification_placement(user: UserId, id: NotificationId) -> Placem
 
 /// A user's notifications, newest first.
 pub fn notifications(user: UserId) -> Listing {
-    Listing::table(format!("notifications:{user}"), user_partition(user), NOTIFICATION_PREFIX, true)
+    Listing::in_table(format!("notifications:{user}"), user_partition(user), NOTIFICATION_PREFIX, true)
 }
 
 /// A user's unread notifications, newest first.
 pub fn unread_notifications(user: UserId) -> Listing {
-    Listing::index(format!("unread:{user}"), GSI2, unread_partition(user), true)
+    Listing::in_index(format!("unread:{user}"), GSI2, unread_partition(user), true)
 }
 
 /// Everything in a user's own partition (profile, keys, notifications,

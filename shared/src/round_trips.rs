@@ -91,9 +91,6 @@ pub struct Usage {
     /// The operations (e.g. `["GetItem", "Query"]`), in order, retries included.
     pub calls: Vec<String>,
     pub capacity: Capacity,
-    /// How many answers reported their consumed capacity (every successful
-    /// call does on DynamoDB; a refused condition reports none).
-    pub reported: usize,
 }
 
 type Log = Arc<Mutex<Usage>>;
@@ -214,12 +211,7 @@ impl Intercept for RoundTripCounter {
     ) -> Result<(), BoxError> {
         if let Ok(output) = context.output_or_error() {
             let (kind, reports) = capacity_of(output);
-            if !reports.is_empty() {
-                note(|usage| {
-                    usage.reported += 1;
-                    reports.into_iter().for_each(|c| usage.capacity.add(c, kind));
-                });
-            }
+            note(|usage| reports.into_iter().for_each(|c| usage.capacity.add(c, kind)));
         }
         Ok(())
     }

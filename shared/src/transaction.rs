@@ -24,14 +24,6 @@ impl Transaction {
         Self::default()
     }
 
-    pub fn len(&self) -> usize {
-        self.parts.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.parts.is_empty()
-    }
-
     pub fn update(mut self, part: &'static str, update: Update) -> Self {
         self.parts.push((part, TransactWriteItem::builder().update(update).build()));
         self
