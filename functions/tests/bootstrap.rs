@@ -121,7 +121,7 @@ async fn an_unknown_or_missing_handler_is_an_init_error_naming_the_known_ones() 
 }
 
 /// A stand-in for DynamoDB that records each request's operation and table,
-/// and answers an empty GetItem.
+/// and answers `{}` (no item, no items).
 async fn fake_dynamodb() -> (String, mpsc::UnboundedReceiver<(String, String)>) {
     let (sender, seen) = mpsc::unbounded_channel();
     let app = axum::Router::new().fallback(move |headers: HeaderMap, body: String| {
@@ -151,7 +151,7 @@ async fn the_client_comes_from_the_environment() {
     let response: serde_json::Value = serde_json::from_str(&posted.body).unwrap();
     assert_eq!(response["statusCode"], 404, "the stand-in has no post: {response}");
     let (operation, table) = seen.recv().await.unwrap();
-    assert_eq!((operation.as_str(), table.as_str()), ("DynamoDB_20120810.GetItem", "from-env"));
+    assert_eq!((operation.as_str(), table.as_str()), ("DynamoDB_20120810.Query", "from-env"));
 }
 
 /// A cursor signing key too short to be safe stops init, reported as such.

@@ -4,6 +4,7 @@
 pub mod demo;
 pub mod engine;
 pub mod gateway;
+pub mod migrate;
 pub mod openapi;
 pub mod stack;
 pub mod stream;

@@ -52,7 +52,7 @@ pub struct LocalStack {
     server: Option<JoinHandle<std::io::Result<()>>>,
 }
 
-const DATABASE_FILE: &str = "quire.db";
+pub const DATABASE_FILE: &str = "quire.db";
 const CURSOR_KEY_FILE: &str = "cursor-signing-key";
 const CHECKPOINT_FILE: &str = "stream-checkpoint";
 /// The local on-failure destination of the stream processor.
@@ -263,14 +263,28 @@ fn spawn_sweeper(database: dynoxide::Database, every: std::time::Duration) -> Jo
     })
 }
 
-/// Creates the table from the template unless it already exists.
+/// Creates the table from the template unless it already exists, and
+/// records the data model it holds; an existing table must hold this code's
+/// model, else the stack refuses to start rather than misread it.
 pub async fn ensure_table(template: &Template, table: &Table) -> Result<(), String> {
+    let unreachable = |e: &dyn std::fmt::Display| format!("cannot reach DynamoDB: {e}");
     match table.client().describe_table().table_name(table.name()).send().await {
-        Ok(_) => Ok(()),
+        Ok(_) => {}
         Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {
-            template.table.create(table.client(), table.name()).await
+            template.table.create(table.client(), table.name()).await?;
+            return shared::schema::record(table).await.map_err(|e| unreachable(&e));
         }
-        Err(e) => Err(format!("cannot reach DynamoDB: {}", aws_sdk_dynamodb::error::DisplayErrorContext(e))),
+        Err(e) => return Err(unreachable(&aws_sdk_dynamodb::error::DisplayErrorContext(e))),
+    }
+    match shared::schema::version(table).await.map_err(|e| unreachable(&e))? {
+        shared::schema::VERSION => Ok(()),
+        older => Err(format!(
+            "table {} holds Quire's data model version {older}, and this build reads version {}: posts, indexes and the users listing \
+             changed shape, so its data would be misread. Convert it with `cargo run -p local --bin migrate` (same --data-dir or \
+             --dynamodb-endpoint as the stack; README, \"Migrating\"), or start afresh with --reset",
+            table.name(),
+            shared::schema::VERSION
+        )),
     }
 }
 

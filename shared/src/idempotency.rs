@@ -20,9 +20,8 @@ use crate::ids::UserId;
 use crate::keys::Placement;
 use crate::transaction::{Refused, Transaction};
 use crate::{Error, Table, keys, to_item};
+use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, Put};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use serde::{Deserialize, Serialize};
@@ -32,7 +31,7 @@ use sha2::{Digest, Sha256};
 pub const HEADER: &str = "idempotency-key";
 pub const TTL_HOURS: i64 = 24;
 pub const MAX_KEY_CHARS: usize = 255;
-const ENTITY: &str = "idempotency";
+pub const ENTITY: &str = "idempotency";
 const KEY_PURPOSE: &str = "idempotency-response-encryption";
 /// The record's part in the transaction that creates what it records.
 const RECORD: &str = "idempotency record";
@@ -110,10 +109,13 @@ impl<T> Created<T> {
 struct Record {
     entity: String,
     fingerprint: String,
-    /// 12-byte nonce followed by the sealed response, base64.
-    sealed: String,
     expires_at: i64,
 }
+
+/// The record's attribute holding the 12-byte nonce followed by the sealed
+/// response, as binary: base64 text would make the record of the largest
+/// post's response a third larger than DynamoDB's 400 KB item limit.
+const SEALED: &str = "sealed";
 
 /// For a request with a key: the recorded response, if any (one GetItem).
 /// Without a key: nothing, at no cost.
@@ -144,6 +146,10 @@ pub async fn transact_maybe_recorded(
 pub async fn replay(table: &Table, request: &Idempotency) -> Result<Option<Response>, Error> {
     let output = table.client().get_item().table_name(table.name()).set_key(Some(request.key.to_attributes())).send().await?;
     let Some(item) = output.item else { return Ok(None) };
+    let sealed = match item.get(SEALED) {
+        Some(AttributeValue::B(blob)) => blob.as_ref().to_vec(),
+        _ => return Err(Error::internal("an idempotency record without its sealed response")),
+    };
     let record: Record = serde_dynamo::from_item(item)?;
     if record.expires_at <= crate::clock::now().epoch_seconds() {
         return Ok(None);
@@ -154,7 +160,6 @@ pub async fn replay(table: &Table, request: &Idempotency) -> Result<Option<Respo
             message: "this Idempotency-Key was already used for a different request".into(),
         });
     }
-    let sealed = BASE64.decode(&record.sealed).map_err(Error::internal)?;
     let (nonce, ciphertext) = sealed.split_at_checked(12).ok_or_else(|| Error::internal("sealed response too short"))?;
     let plain = request
         .cipher(table)
@@ -195,13 +200,10 @@ fn record_put(table: &Table, request: &Idempotency, response: &Response, now: No
         .cipher(table)
         .encrypt(Nonce::from_slice(&nonce), Payload { msg: &plain, aad: request.key.pk.as_bytes() })
         .map_err(|_| Error::internal("sealing an idempotency record"))?;
-    let record = Record {
-        entity: ENTITY.into(),
-        fingerprint: request.fingerprint.clone(),
-        sealed: BASE64.encode([nonce.as_slice(), &ciphertext].concat()),
-        expires_at: now.epoch_seconds() + TTL_HOURS * 3600,
-    };
-    let item = to_item(&record, &Placement::new(request.key.clone()))?;
+    let record = Record { entity: ENTITY.into(), fingerprint: request.fingerprint.clone(), expires_at: now.epoch_seconds() + TTL_HOURS * 3600 };
+    let mut item = to_item(&record, &Placement::new(request.key.clone()))?;
+    item.insert(SEALED.into(), AttributeValue::B(Blob::new([nonce.as_slice(), &ciphertext].concat())));
+    crate::item_size::check(&item)?;
     Put::builder()
         .table_name(table.name())
         .set_item(Some(item))

@@ -50,6 +50,11 @@ macro_rules! ulid_id {
             pub fn timestamp_ms(&self) -> u64 {
                 self.0.timestamp_ms()
             }
+
+            /// The id's 80 random bits (uniform: what write sharding picks by).
+            pub fn random_bits(&self) -> u128 {
+                self.0.random()
+            }
         }
 
         impl fmt::Display for $name {

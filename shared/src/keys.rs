@@ -23,6 +23,23 @@ pub struct Index {
 
 pub const GSI1: Index = Index { name: "GSI1", pk: "GSI1PK", sk: "GSI1SK" };
 pub const GSI2: Index = Index { name: "GSI2", pk: "GSI2PK", sk: "GSI2SK" };
+/// The attributes both indexes hold besides the keys (template.yaml's
+/// `NonKeyAttributes`, held to this list by a test): what the listings
+/// show, so a listing never reads a post's content and a change to anything
+/// else (a profile's email, plan, version, owner-only counts; a card's
+/// version) writes no index.
+#[rustfmt::skip]
+pub const LISTED_ATTRIBUTES: &[&str] = &[
+    // profiles (all users, by email): the public profile
+    "entity", "userId", "name", "bio", "createdAt", "followerCount", "followingCount", "publishedPostCount",
+    // post cards (published posts, drafts)
+    "postId", "authorId", "authorName", "title", "excerpt", "tags", "status", "publishedAt", "views", "commentCount",
+    // follow edges (following)
+    "followerId", "followeeId",
+    // notifications (unread)
+    "notificationId", "type", "actorId", "commentId", "read", "readAt", "expiresAt",
+];
+
 /// The TTL attribute (epoch seconds), as declared in template.yaml.
 pub const EXPIRES_AT: &str = "expiresAt";
 
@@ -131,22 +148,47 @@ pub fn by_email(email: &str) -> Key {
     Key { pk: email_partition(email), sk: PROFILE_SORT.into() }
 }
 
-/// The partition of GSI1 holding every profile (the all-users listing);
-/// the sort key orders users by sign-up time.
-pub const ALL_USERS: &str = "USERS";
+/// How many GSI1 partitions hold the all-users listing. Every sign-up, and
+/// every change to a listed profile attribute, writes one of them: one
+/// partition would cap those writes at about 1,000 WCU/s for the whole
+/// service, so they are spread over this many (README, "Hot keys").
+pub const USER_SHARDS: u32 = 4;
+
+/// The all-users partition of GSI1 a profile sits in: fixed by the user id
+/// (its random bits), so every write of one profile lands on the same shard.
+pub fn users_shard(user: UserId) -> u32 {
+    (user.random_bits() % u128::from(USER_SHARDS)) as u32
+}
+
+/// GSI1 partition `USERS#<shard>`; the sort key orders users by sign-up time.
+pub fn all_users_partition(shard: u32) -> String {
+    format!("USERS#{shard}")
+}
+
 pub fn all_users_sort(user: UserId) -> String {
     format!("USER#{user}")
 }
 
-/// Where a profile sits: in GSI1's all-users partition and, by email, in GSI2.
+/// Where a profile sits: in its all-users shard of GSI1 and, by email, in GSI2.
 pub fn profile_placement(user: UserId, email: &str) -> Placement {
     let email = by_email(email);
-    Placement::new(profile(user)).in_gsi1(ALL_USERS.into(), all_users_sort(user)).in_gsi2(email.pk, email.sk)
+    Placement::new(profile(user)).in_gsi1(all_users_partition(users_shard(user)), all_users_sort(user)).in_gsi2(email.pk, email.sk)
 }
 
-/// Every user, newest first.
-pub fn all_users() -> Listing {
-    Listing::in_index("users".into(), GSI1, ALL_USERS.into(), true)
+/// Every user, newest first: the shards' listings merged. The shard count
+/// is in the name, so a cursor never resumes a listing sharded otherwise.
+pub fn all_users() -> Sharded {
+    let shards = (0..USER_SHARDS).map(|shard| Listing::in_index(format!("users/{shard}"), GSI1, all_users_partition(shard), true)).collect();
+    Sharded { name: format!("users/{USER_SHARDS}"), shards }
+}
+
+/// One listing spread over several partitions (write sharding): read by
+/// querying every shard and merging by sort key ([`crate::query`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sharded {
+    /// Signed into its cursors, like [`Listing::name`].
+    pub name: String,
+    pub shards: Vec<Listing>,
 }
 
 /// The guard item that makes an email unique: `EMAIL#<email>` / `EMAIL`.
@@ -171,9 +213,42 @@ pub fn api_keys(user: UserId) -> Listing {
     Listing::in_table(format!("api-keys:{user}"), user_partition(user), API_KEY_PREFIX, false)
 }
 
-/// A post: `POST#<id>` / `POST`. Its comments share the partition.
+/// A post's card: `POST#<id>` / `POST`. Everything about the post but its
+/// content, small whatever the content's size: counters, listings (the card
+/// is what the indexes hold) and edits of the title rewrite only this.
 pub fn post(post: PostId) -> Key {
-    Key { pk: post_partition(post), sk: "POST".into() }
+    Key { pk: post_partition(post), sk: POST_SORT_PREFIX.into() }
+}
+
+/// A post's content: `POST#<id>` / `POST#BODY`, read only by the routes
+/// that answer it, written only when it changes.
+pub fn post_body(post: PostId) -> Key {
+    Key { pk: post_partition(post), sk: format!("{POST_SORT_PREFIX}#BODY") }
+}
+
+/// Card and body share this sort-key prefix (comments do not), so one Query
+/// reads a whole post.
+pub const POST_SORT_PREFIX: &str = "POST";
+
+/// A post's card and body, in one Query.
+pub fn whole_post(post: PostId) -> Listing {
+    Listing::in_table(format!("post:{post}"), post_partition(post), POST_SORT_PREFIX, false)
+}
+
+/// Everything in a post's partition (card, body, comments), for removing a
+/// deleted post.
+pub fn post_items(post: PostId) -> Listing {
+    Listing { name: format!("post-items:{post}"), index: None, partition: post_partition(post), sort_prefix: None, newest_first: false }
+}
+
+/// How many counters a post's views are spread over. Each is its own
+/// partition key, so one post takes about this many × 1,000 views/s.
+pub const VIEW_SHARDS: u32 = 10;
+
+/// One of a post's view counters: `POST#<id>#VIEWS#<shard>` / `VIEWS`. In no
+/// index, about 100 bytes: a view writes 1 WCU whatever the post's size.
+pub fn post_views(post: PostId, shard: u32) -> Key {
+    Key { pk: format!("{}#VIEWS#{shard}", post_partition(post)), sk: "VIEWS".into() }
 }
 
 pub fn post_partition(post: PostId) -> String {
@@ -284,6 +359,13 @@ pub fn user_items(user: UserId) -> Listing {
     Listing { name: format!("user:{user}"), index: None, partition: user_partition(user), sort_prefix: None, newest_first: false }
 }
 
+/// What data model the table holds: `SCHEMA` / `SCHEMA`, written when the
+/// table is created, so a table written by an older model is recognised
+/// (and refused or migrated) rather than misread.
+pub fn schema() -> Key {
+    Key { pk: "SCHEMA".into(), sk: "SCHEMA".into() }
+}
+
 /// The stream processor's idempotency marker for one stream record:
 /// `APPLIED#<eventID>` / `APPLIED`. It is written in the same transaction as
 /// the record's counter changes, so a record is counted at most once.
@@ -338,10 +420,38 @@ mod tests {
         let attrs = profile_placement(user, "a@example.com").to_attributes();
         let names: std::collections::BTreeSet<&str> = attrs.keys().map(String::as_str).collect();
         assert_eq!(names, ["GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "PK", "SK"].into());
-        assert_eq!(attrs["GSI1PK"], AttributeValue::S("USERS".into()));
+        assert_eq!(attrs["GSI1PK"], AttributeValue::S(format!("USERS#{}", users_shard(user))));
         assert_eq!(attrs["GSI2PK"], AttributeValue::S("EMAIL#a@example.com".into()));
         let edge = follow_placement(user, UserId::parse(P).unwrap()).to_attributes();
         assert_eq!(edge.len(), 4, "a follow edge is in GSI1 only");
+    }
+
+    #[test]
+    fn users_spread_evenly_over_their_shards_and_each_stays_on_one() {
+        let mut per_shard = vec![0u32; USER_SHARDS as usize];
+        for _ in 0..4000 {
+            let user = UserId::generate();
+            assert_eq!(users_shard(user), users_shard(UserId::parse(&user.to_string()).unwrap()));
+            per_shard[users_shard(user) as usize] += 1;
+        }
+        // 1,000 expected per shard; 800 is more than six standard deviations away.
+        assert!(per_shard.iter().all(|n| *n > 800), "{per_shard:?}");
+        let sharded = all_users();
+        let partitions: std::collections::BTreeSet<_> = sharded.shards.iter().map(|l| l.partition.clone()).collect();
+        assert_eq!(partitions.len(), USER_SHARDS as usize);
+        assert!(sharded.name.ends_with(&format!("/{USER_SHARDS}")), "the shard count is in the signed name");
+    }
+
+    #[test]
+    fn a_posts_card_body_and_counters_are_apart() {
+        let post_id = PostId::parse(P).unwrap();
+        assert_eq!(post_body(post_id), Key { pk: format!("POST#{P}"), sk: "POST#BODY".into() });
+        let whole = whole_post(post_id);
+        assert!(post(post_id).sk.starts_with(whole.sort_prefix.unwrap()) && post_body(post_id).sk.starts_with(whole.sort_prefix.unwrap()));
+        assert!(!comment(post_id, CommentId::parse(C).unwrap()).sk.starts_with(whole.sort_prefix.unwrap()), "one Query reads no comment");
+        let counters: std::collections::BTreeSet<_> = (0..VIEW_SHARDS).map(|s| post_views(post_id, s).pk).collect();
+        assert_eq!(counters.len(), VIEW_SHARDS as usize, "each counter is a partition of its own");
+        assert!(!counters.contains(&post_partition(post_id)));
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod posts;
 pub mod query;
 pub mod random;
 pub mod round_trips;
+pub mod schema;
 pub mod stream;
 pub mod table;
 pub mod transaction;

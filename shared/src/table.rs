@@ -43,6 +43,17 @@ impl Table {
     pub async fn from_env() -> Result<Self, Error> {
         let name = std::env::var(TABLE_NAME_ENV).map_err(|_| Error::internal(format!("{TABLE_NAME_ENV} is not set")))?;
         let key = std::env::var(CURSOR_SIGNING_KEY_ENV).map_err(|_| Error::internal(format!("{CURSOR_SIGNING_KEY_ENV} is not set")))?;
+        // Name the variable in the init error (without a second "internal error:").
+        let cursors = Cursors::new(key.as_bytes()).map_err(|e| match e {
+            Error::Internal(detail) => Error::internal(format!("{CURSOR_SIGNING_KEY_ENV}: {detail}")),
+            other => other,
+        })?;
+        Self::in_aws(&name, cursors).await
+    }
+
+    /// The table `name` in AWS, reached with the standard AWS environment
+    /// (as [`Table::from_env`] does).
+    pub async fn in_aws(name: &str, cursors: Cursors) -> Result<Self, Error> {
         let sdk = aws_config::defaults(BehaviorVersion::latest())
             .http_client(crate::https::client_from_env()?)
             .timeout_config(
@@ -59,11 +70,6 @@ impl Table {
             .load()
             .await;
         let config = aws_sdk_dynamodb::config::Builder::from(&sdk);
-        // Name the variable in the init error (without a second "internal error:").
-        let cursors = Cursors::new(key.as_bytes()).map_err(|e| match e {
-            Error::Internal(detail) => Error::internal(format!("{CURSOR_SIGNING_KEY_ENV}: {detail}")),
-            other => other,
-        })?;
         Ok(Self::with_config(config, name, cursors))
     }
 

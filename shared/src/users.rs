@@ -79,6 +79,38 @@ pub struct OwnProfile {
     pub active_key_count: u32,
 }
 
+/// A profile as the indexes hold it (`keys::LISTED_ATTRIBUTES`): what a
+/// listing shows, and nothing only its owner sees.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListedProfile {
+    user_id: UserId,
+    name: String,
+    #[serde(default)]
+    bio: String,
+    created_at: String,
+    #[serde(default, deserialize_with = "crate::counter::non_negative")]
+    follower_count: u64,
+    #[serde(default, deserialize_with = "crate::counter::non_negative")]
+    following_count: u64,
+    #[serde(default, deserialize_with = "crate::counter::non_negative")]
+    published_post_count: u64,
+}
+
+impl From<ListedProfile> for PublicProfile {
+    fn from(u: ListedProfile) -> Self {
+        Self {
+            id: u.user_id,
+            name: u.name,
+            bio: u.bio,
+            created_at: u.created_at,
+            follower_count: u.follower_count,
+            following_count: u.following_count,
+            published_post_count: u.published_post_count,
+        }
+    }
+}
+
 impl From<UserItem> for PublicProfile {
     fn from(u: UserItem) -> Self {
         Self {
@@ -203,9 +235,10 @@ pub async fn get_own(table: &Table, caller: &Caller) -> Result<UserItem, Error> 
     get(table, caller.user_id).await.map_err(|e| if e.status() == 404 { account_gone() } else { e })
 }
 
-/// All users, newest first: one Query on GSI1's `USERS` partition per page.
+/// All users, newest first: per page, one Query on each of GSI1's
+/// `USERS#<shard>` partitions, side by side, merged.
 pub async fn list(table: &Table, page: &PageRequest) -> Result<Page<PublicProfile>, Error> {
-    let page: Page<UserItem> = table.query_page(&keys::all_users(), page).await?;
+    let page: Page<ListedProfile> = table.query_sharded_page(&keys::all_users(), page).await?;
     Ok(page.map(Into::into))
 }
 
@@ -227,7 +260,7 @@ pub async fn find_by_email(table: &Table, raw_email: &str) -> Result<PublicProfi
         .send()
         .await?;
     let item = output.items.unwrap_or_default().into_iter().next().ok_or_else(|| Error::not_found("no user has this email"))?;
-    Ok(serde_dynamo::from_item::<_, UserItem>(item)?.into())
+    Ok(serde_dynamo::from_item::<_, ListedProfile>(item)?.into())
 }
 
 /// `PATCH /me` body.

@@ -22,7 +22,7 @@ functions! {
         "create-api-key" => create_api_key, body: true, ["dynamodb:UpdateItem", "dynamodb:PutItem"];
         "list-api-keys" => list_api_keys, body: false, ["dynamodb:Query"];
         "revoke-api-key" => revoke_api_key, body: false, ["dynamodb:UpdateItem"];
-        "get-post" => get_post, body: false, ["dynamodb:GetItem"];
+        "get-post" => get_post, body: false, ["dynamodb:Query"];
         "list-user-posts" => list_user_posts, body: false, ["dynamodb:Query"];
         "count-view" => count_view, body: false, ["dynamodb:UpdateItem"];
         "list-comments" => list_comments, body: false, ["dynamodb:Query"];
@@ -31,8 +31,8 @@ functions! {
         "list-following" => list_following, body: false, ["dynamodb:Query"];
         "create-post" => create_post, body: true, ["dynamodb:GetItem", "dynamodb:PutItem"];
         "list-drafts" => list_drafts, body: false, ["dynamodb:Query"];
-        "get-own-post" => get_own_post, body: false, ["dynamodb:GetItem"];
-        "update-post" => update_post, body: true, ["dynamodb:UpdateItem"];
+        "get-own-post" => get_own_post, body: false, ["dynamodb:Query"];
+        "update-post" => update_post, body: true, ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem"];
         "publish-post" => publish_post, body: false, ["dynamodb:UpdateItem", "dynamodb:PutItem"];
         "delete-post" => delete_post, body: false, ["dynamodb:DeleteItem"];
         "create-comment" => create_comment, body: true, ["dynamodb:ConditionCheckItem", "dynamodb:PutItem"];

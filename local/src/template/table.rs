@@ -77,14 +77,10 @@ impl TableDefinition {
             ))
             .set_key_schema(Some(key_schema(&self.key_schema).map_err(|e| err(&e))?));
         for index in &self.global_secondary_indexes {
-            let projection = Projection::builder()
-                .projection_type(ProjectionType::from(index.projection.projection_type.as_str()))
-                .set_non_key_attributes(index.projection.non_key_attributes.clone())
-                .build();
             let gsi = GlobalSecondaryIndex::builder()
                 .index_name(&index.index_name)
-                .set_key_schema(Some(key_schema(&index.key_schema).map_err(|e| err(&e))?))
-                .projection(projection)
+                .set_key_schema(Some(index.sdk_key_schema().map_err(|e| err(&e))?))
+                .projection(index.sdk_projection())
                 .build()
                 .map_err(|e| err(&e))?;
             request = request.global_secondary_indexes(gsi);
@@ -111,6 +107,19 @@ impl TableDefinition {
                 .map_err(|e| err(&aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
         }
         Ok(())
+    }
+}
+
+impl IndexDef {
+    pub fn sdk_key_schema(&self) -> Result<Vec<KeySchemaElement>, aws_sdk_dynamodb::error::BuildError> {
+        key_schema(&self.key_schema)
+    }
+
+    pub fn sdk_projection(&self) -> Projection {
+        Projection::builder()
+            .projection_type(ProjectionType::from(self.projection.projection_type.as_str()))
+            .set_non_key_attributes(self.projection.non_key_attributes.clone())
+            .build()
     }
 }
 

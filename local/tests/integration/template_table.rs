@@ -34,6 +34,13 @@ async fn the_table_is_the_one_the_template_declares() {
         assert_eq!(keys(found.key_schema()), declared_keys(&index.key_schema), "{}", index.index_name);
         let projection = found.projection().and_then(|p| p.projection_type()).map(|p| p.as_str().to_string());
         assert_eq!(projection.as_deref(), Some(index.projection.projection_type.as_str()));
+        // Each index holds what the listings show, as keys.rs states it: no more (a
+        // post's content, an owner-only count), no less (a listing would fail to read).
+        let projected: BTreeSet<&str> = found.projection().map(|p| p.non_key_attributes()).unwrap_or_default().iter().map(String::as_str).collect();
+        let listed: BTreeSet<&str> = shared::keys::LISTED_ATTRIBUTES.iter().copied().collect();
+        assert_eq!(projected, listed, "{}", index.index_name);
+        assert_eq!(listed.len(), shared::keys::LISTED_ATTRIBUTES.len(), "no attribute listed twice");
+        assert!(!projected.contains("content") && !projected.contains("unreadNotificationCount") && !projected.contains("email"));
     }
     let names: Vec<_> = indexes.iter().filter_map(|i| i.index_name()).collect();
     assert!(names.contains(&"GSI1") && names.contains(&"GSI2"));

@@ -1,7 +1,14 @@
-//! A post as stored (`POST#<id>` / `POST`), and the views of it clients get.
+//! A post as stored, in three kinds of item, and the views of it clients get:
+//! - the card (`POST#<id>` / `POST`): everything but the content, small, the
+//!   only post item the indexes hold, and the only one counters rewrite;
+//! - the body (`POST#<id>` / `POST#BODY`): the content;
+//! - the view counters (`POST#<id>#VIEWS#<n>` / `VIEWS`), one partition
+//!   each, created at publication; the stream processor copies each one's
+//!   total onto the card (`views`, by counter), where it is summed.
 
 use crate::ids::{PostId, UserId};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -10,6 +17,7 @@ pub enum Status {
     Published,
 }
 
+/// The card: `POST#<id>` / `POST`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PostItem {
@@ -19,7 +27,6 @@ pub struct PostItem {
     /// Copied from the profile; the stream processor follows renames.
     pub author_name: String,
     pub title: String,
-    pub content: String,
     pub excerpt: String,
     #[serde(default)]
     pub tags: Vec<String>,
@@ -29,11 +36,42 @@ pub struct PostItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published_at: Option<String>,
     pub version: u64,
-    #[serde(default, deserialize_with = "crate::counter::non_negative")]
-    pub view_count: u64,
+    /// Each view counter's latest total, by counter number, as the stream
+    /// processor last saw it; their sum is the view count.
+    #[serde(default)]
+    pub views: BTreeMap<String, u64>,
     /// Kept by the stream processor.
     #[serde(default, deserialize_with = "crate::counter::non_negative")]
     pub comment_count: u64,
+}
+
+impl PostItem {
+    pub fn view_count(&self) -> u64 {
+        self.views.values().sum()
+    }
+}
+
+pub const BODY_ENTITY: &str = "postBody";
+
+/// The body: `POST#<id>` / `POST#BODY`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PostBody {
+    pub entity: String,
+    pub post_id: PostId,
+    pub content: String,
+}
+
+pub const VIEWS_ENTITY: &str = "postViews";
+
+/// One view counter: `POST#<id>#VIEWS#<shard>` / `VIEWS`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ViewCounter {
+    pub entity: String,
+    pub post_id: PostId,
+    pub shard: u32,
+    pub views: u64,
 }
 
 /// A published post, as anyone sees it.
@@ -89,25 +127,48 @@ pub struct OwnPostView {
     pub comment_count: u64,
 }
 
-impl From<PostItem> for PostView {
-    fn from(p: PostItem) -> Self {
+impl PostView {
+    pub fn new(p: PostItem, content: String) -> Self {
+        let view_count = p.view_count();
         Self {
             id: p.post_id,
             author_id: p.author_id,
             author_name: p.author_name,
             title: p.title,
-            content: p.content,
+            content,
             tags: p.tags,
             created_at: p.created_at,
             published_at: p.published_at,
-            view_count: p.view_count,
+            view_count,
             comment_count: p.comment_count,
         }
     }
 }
 
-impl From<PostItem> for PostSummary {
-    fn from(p: PostItem) -> Self {
+/// A card as the indexes hold it (`keys::LISTED_ATTRIBUTES`): what a
+/// listing shows.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListedPost {
+    post_id: PostId,
+    author_id: UserId,
+    author_name: String,
+    title: String,
+    excerpt: String,
+    #[serde(default)]
+    tags: Vec<String>,
+    status: Status,
+    created_at: String,
+    #[serde(default)]
+    published_at: Option<String>,
+    #[serde(default)]
+    views: BTreeMap<String, u64>,
+    #[serde(default, deserialize_with = "crate::counter::non_negative")]
+    comment_count: u64,
+}
+
+impl From<ListedPost> for PostSummary {
+    fn from(p: ListedPost) -> Self {
         Self {
             id: p.post_id,
             author_id: p.author_id,
@@ -118,27 +179,28 @@ impl From<PostItem> for PostSummary {
             status: p.status,
             created_at: p.created_at,
             published_at: p.published_at,
-            view_count: p.view_count,
+            view_count: p.views.values().sum(),
             comment_count: p.comment_count,
         }
     }
 }
 
-impl From<PostItem> for OwnPostView {
-    fn from(p: PostItem) -> Self {
+impl OwnPostView {
+    pub fn new(p: PostItem, content: String) -> Self {
+        let view_count = p.view_count();
         Self {
             id: p.post_id,
             author_id: p.author_id,
             author_name: p.author_name,
             title: p.title,
-            content: p.content,
+            content,
             tags: p.tags,
             status: p.status,
             created_at: p.created_at,
             updated_at: p.updated_at,
             published_at: p.published_at,
             version: p.version,
-            view_count: p.view_count,
+            view_count,
             comment_count: p.comment_count,
         }
     }

@@ -1,31 +1,37 @@
 //! Posts: drafts owned by their author, published once, read by anyone.
 //!
-//! `POST#<id>` / `POST`. A draft carries GSI2 keys (`USER#<author>#DRAFTS`),
-//! a published post GSI1 keys (`USER#<author>#POSTS`): both indexes are
-//! sparse, so each listing reads only what it shows.
+//! A post is a card, a body and, once published, view counters
+//! ([`item`] says why). A draft's card carries GSI2 keys
+//! (`USER#<author>#DRAFTS`), a published post's GSI1 keys
+//! (`USER#<author>#POSTS`): both indexes are sparse and hold cards only, so
+//! each listing reads only what it shows.
 
 use crate::auth::Caller;
-use crate::conditions::{Item, item_too_large, item_too_large_error, update_condition_failed};
+use crate::conditions::{Item, conflict_error, item_too_large, item_too_large_error, update_condition_failed};
 use crate::idempotency::{self, Created, Idempotency, Response};
 use crate::ids::{NotificationId, PostId, UserId};
+use crate::keys::Placement;
 use crate::notifications::{self, About, NotificationItem};
 use crate::transaction::{Refused, Transaction};
 use crate::{Error, Page, PageRequest, Table, clock, keys, to_item, users};
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValuesOnConditionCheckFailure, Update};
 use input::{content, excerpt, tags, title};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 mod input;
 mod item;
 
 pub use input::{CONTENT_MAX_CHARS, EXCERPT_CHARS, NewPost, PostPatch, TAG_MAX_CHARS, TAGS_MAX, TITLE_MAX_CHARS};
-pub use item::{OwnPostView, PostItem, PostSummary, PostView, Status};
+pub use item::{BODY_ENTITY, ListedPost, OwnPostView, PostBody, PostItem, PostSummary, PostView, Status, VIEWS_ENTITY, ViewCounter};
 
 pub const ENTITY: &str = "post";
 
-/// The parts of the publication transaction.
+/// The parts of the transactions on posts.
 const POST: &str = "post";
+const BODY: &str = "body";
 const NOTIFICATION: &str = "notification";
+const VIEWS: &str = "views";
 
 fn not_found() -> Error {
     Error::not_found("no such post")
@@ -36,7 +42,8 @@ fn not_yours() -> Error {
 }
 
 /// Creates a draft owned by the caller: one GetItem (the author's name, and
-/// proof the account still exists) and one PutItem.
+/// proof the account still exists), then its card and body in one
+/// TransactWriteItems.
 pub async fn create(table: &Table, caller: &Caller, input: NewPost, idempotency: Option<&Idempotency>) -> Result<Created<OwnPostView>, Error> {
     let (title, content, tags) = (title(&input.title)?, content(&input.content)?, tags(&input.tags)?);
     if let Some(first) = idempotency::previous(table, idempotency).await? {
@@ -52,25 +59,25 @@ pub async fn create(table: &Table, caller: &Caller, input: NewPost, idempotency:
         author_name: author.name,
         excerpt: excerpt(&content),
         title,
-        content,
         tags,
         status: Status::Draft,
         created_at: now.rfc3339(),
         updated_at: now.rfc3339(),
         published_at: None,
         version: 1,
-        view_count: 0,
+        views: Default::default(),
         comment_count: 0,
     };
-    let item = to_item(&post, &keys::draft_placement(caller.user_id, post_id))?;
-    let view = OwnPostView::from(post);
+    let card = to_item(&post, &keys::draft_placement(caller.user_id, post_id))?;
+    let body = to_item(&PostBody { entity: BODY_ENTITY.into(), post_id, content: content.clone() }, &Placement::new(keys::post_body(post_id)))?;
+    let view = OwnPostView::new(post, content);
+    let transaction = Transaction::new().put_new(POST, table, card)?.put_new(BODY, table, body)?;
     let Some(request) = idempotency else {
-        table.client().put_item().table_name(table.name()).set_item(Some(item)).condition_expression("attribute_not_exists(PK)").send().await?;
+        transaction.send(table).await?;
         return Ok(Created::New(view));
     };
-    // With a key, the draft and the record of the response go in together.
+    // With a key, the record of the response goes in with the draft.
     let response = Response::new(201, Some(view.version), &view)?;
-    let transaction = Transaction::new().put_new(POST, table, item)?;
     match idempotency::transact_recorded(table, request, transaction, &response, now).await {
         Ok(None) => Ok(Created::New(view)),
         Ok(Some(first)) => Ok(Created::Replayed(first)),
@@ -78,36 +85,60 @@ pub async fn create(table: &Table, caller: &Caller, input: NewPost, idempotency:
     }
 }
 
-async fn get_item(table: &Table, post_id: PostId) -> Result<Option<PostItem>, Error> {
-    let output = table.client().get_item().table_name(table.name()).set_key(Some(keys::post(post_id).to_attributes())).send().await?;
+/// A post's card and content: one Query of its partition's `POST` items,
+/// which costs what a GetItem of the two together would (a Query adds the
+/// sizes before rounding). `None` if there is no card.
+async fn read(table: &Table, post_id: PostId, consistent: bool) -> Result<Option<(PostItem, String)>, Error> {
+    let listing = keys::whole_post(post_id);
+    let items = table.query_items(&listing, consistent).await?;
+    let (mut card, mut content) = (None, None);
+    for item in items {
+        match item.get("entity").and_then(|e| e.as_s().ok()).map(String::as_str) {
+            Some(ENTITY) => card = Some(serde_dynamo::from_item::<_, PostItem>(item)?),
+            Some(BODY_ENTITY) => content = Some(serde_dynamo::from_item::<_, PostBody>(item)?.content),
+            _ => {}
+        }
+    }
+    match (card, content) {
+        (Some(card), Some(content)) => Ok(Some((card, content))),
+        (Some(card), None) => Err(Error::internal(format!("post {} has a card but no body", card.post_id))),
+        // A body alone: the post was deleted and its body not yet removed.
+        (None, _) => Ok(None),
+    }
+}
+
+/// A post's card alone, read strongly consistent: one GetItem.
+async fn read_card(table: &Table, post_id: PostId) -> Result<Option<PostItem>, Error> {
+    let output =
+        table.client().get_item().table_name(table.name()).set_key(Some(keys::post(post_id).to_attributes())).consistent_read(true).send().await?;
     Ok(output.item.map(serde_dynamo::from_item).transpose()?)
 }
 
-/// A published post: one GetItem; drafts and missing posts are 404.
+/// A published post: one Query (card and body); drafts and missing posts are 404.
 pub async fn get_published(table: &Table, post_id: PostId) -> Result<PostView, Error> {
-    match get_item(table, post_id).await? {
-        Some(post) if post.status == Status::Published => Ok(post.into()),
+    match read(table, post_id, false).await? {
+        Some((post, content)) if post.status == Status::Published => Ok(PostView::new(post, content)),
         _ => Err(not_found()),
     }
 }
 
-/// One of the caller's posts in any status: one GetItem; others' posts are 404.
+/// One of the caller's posts in any status: one Query; others' posts are 404.
 pub async fn get_own(table: &Table, caller: &Caller, post_id: PostId) -> Result<OwnPostView, Error> {
-    match get_item(table, post_id).await? {
-        Some(post) if post.author_id == caller.user_id => Ok(post.into()),
+    match read(table, post_id, false).await? {
+        Some((post, content)) if post.author_id == caller.user_id => Ok(OwnPostView::new(post, content)),
         _ => Err(not_found()),
     }
 }
 
 /// A user's published posts, newest first: one Query per page on GSI1.
 pub async fn list_published(table: &Table, author: UserId, page: &PageRequest) -> Result<Page<PostSummary>, Error> {
-    let page: Page<PostItem> = table.query_page(&keys::published_posts(author), page).await?;
+    let page: Page<ListedPost> = table.query_page(&keys::published_posts(author), page).await?;
     Ok(page.map(Into::into))
 }
 
 /// The caller's drafts, newest first: one Query per page on GSI2.
 pub async fn list_drafts(table: &Table, caller: &Caller, page: &PageRequest) -> Result<Page<PostSummary>, Error> {
-    let page: Page<PostItem> = table.query_page(&keys::drafts(caller.user_id), page).await?;
+    let page: Page<ListedPost> = table.query_page(&keys::drafts(caller.user_id), page).await?;
     Ok(page.map(Into::into))
 }
 
@@ -123,8 +154,17 @@ fn owner_only_failure(old: Option<Item>, caller: &Caller, otherwise: Error) -> E
     otherwise
 }
 
+fn version_mismatch() -> Error {
+    Error::PreconditionFailed { code: "version_mismatch", message: "If-Match does not match the post's current version; fetch it and retry".into() }
+}
+
 /// Edits title, content and/or tags: owner only (403), optimistic with
-/// `If-Match` (412). One UpdateItem.
+/// `If-Match` (412). An edit of the content reads the card (owner, version:
+/// one consistent GetItem) and writes card and body in one
+/// TransactWriteItems; any other edit reads card and body (one consistent
+/// Query: the answer holds the content) and writes the card alone in one
+/// UpdateItem. Either is conditioned on the version read, so a
+/// concurrent edit is never overwritten: it is 412 with `If-Match`, else 409.
 pub async fn update(table: &Table, caller: &Caller, post_id: PostId, patch: PostPatch, if_match: Option<u64>) -> Result<OwnPostView, Error> {
     let title = patch.title.as_deref().map(title).transpose()?;
     let content = patch.content.as_deref().map(content).transpose()?;
@@ -132,56 +172,86 @@ pub async fn update(table: &Table, caller: &Caller, post_id: PostId, patch: Post
     if title.is_none() && content.is_none() && tags.is_none() {
         return Err(Error::invalid("nothing to update: send title, content and/or tags"));
     }
+    // The answer holds the content: read it only if the edit keeps it.
+    let (post, old_content) = match &content {
+        Some(_) => (read_card(table, post_id).await?, None),
+        None => read(table, post_id, true).await?.map(|(post, content)| (Some(post), Some(content))).unwrap_or_default(),
+    };
+    let Some(mut post) = post else {
+        return Err(not_found());
+    };
+    if post.author_id != caller.user_id {
+        return Err(not_yours());
+    }
+    if if_match.is_some_and(|v| v != post.version) {
+        return Err(version_mismatch());
+    }
+    let now = clock::now().rfc3339();
+    let mut values = HashMap::from([
+        (":read".to_string(), AttributeValue::N(post.version.to_string())),
+        (":one".to_string(), AttributeValue::N("1".into())),
+        (":now".to_string(), AttributeValue::S(now.clone())),
+    ]);
     let mut sets = vec!["version = version + :one", "updatedAt = :now"];
-    let mut request = table
-        .client()
-        .update_item()
-        .table_name(table.name())
-        .set_key(Some(keys::post(post_id).to_attributes()))
-        .expression_attribute_values(":one", AttributeValue::N("1".into()))
-        .expression_attribute_values(":now", AttributeValue::S(clock::now().rfc3339()))
-        .expression_attribute_values(":me", AttributeValue::S(caller.user_id.to_string()));
     if let Some(title) = title {
         sets.push("title = :title");
-        request = request.expression_attribute_values(":title", AttributeValue::S(title));
+        values.insert(":title".into(), AttributeValue::S(title.clone()));
+        post.title = title;
     }
-    if let Some(content) = content {
-        sets.push("content = :content, excerpt = :excerpt");
-        request = request
-            .expression_attribute_values(":excerpt", AttributeValue::S(excerpt(&content)))
-            .expression_attribute_values(":content", AttributeValue::S(content));
+    if let Some(content) = &content {
+        sets.push("excerpt = :excerpt");
+        post.excerpt = excerpt(content);
+        values.insert(":excerpt".into(), AttributeValue::S(post.excerpt.clone()));
     }
     if let Some(tags) = tags {
         sets.push("tags = :tags");
-        request = request.expression_attribute_values(":tags", AttributeValue::L(tags.into_iter().map(AttributeValue::S).collect()));
+        values.insert(":tags".into(), AttributeValue::L(tags.iter().cloned().map(AttributeValue::S).collect()));
+        post.tags = tags;
     }
-    let mut condition = "attribute_exists(PK) AND authorId = :me".to_string();
-    if let Some(version) = if_match {
-        condition.push_str(" AND version = :expected");
-        request = request.expression_attribute_values(":expected", AttributeValue::N(version.to_string()));
+    let set = format!("SET {}", sets.join(", "));
+    let unchanged_since_read = "attribute_exists(PK) AND version = :read";
+    post.version += 1;
+    post.updated_at = now;
+    let conflict = || if if_match.is_some() { version_mismatch() } else { conflict_error() };
+    match &content {
+        Some(content) => {
+            let card = Update::builder()
+                .table_name(table.name())
+                .set_key(Some(keys::post(post_id).to_attributes()))
+                .update_expression(set)
+                .condition_expression(unchanged_since_read)
+                .set_expression_attribute_values(Some(values))
+                .build()
+                .map_err(Error::internal)?;
+            let body =
+                to_item(&PostBody { entity: BODY_ENTITY.into(), post_id, content: content.clone() }, &Placement::new(keys::post_body(post_id)))?;
+            let body = Put::builder().table_name(table.name()).set_item(Some(body)).build().map_err(Error::internal)?;
+            match Transaction::new().update(POST, card).put(BODY, body).send(table).await {
+                Ok(()) => {}
+                Err(Refused::Cancelled(c)) if c.failed(POST) => return Err(conflict()),
+                Err(refused) => return Err(refused.into()),
+            }
+        }
+        None => {
+            let result = table
+                .client()
+                .update_item()
+                .table_name(table.name())
+                .set_key(Some(keys::post(post_id).to_attributes()))
+                .update_expression(set)
+                .condition_expression(unchanged_since_read)
+                .set_expression_attribute_values(Some(values))
+                .send()
+                .await;
+            match result {
+                Ok(_) => {}
+                Err(err) if update_condition_failed(&err).is_some() => return Err(conflict()),
+                Err(err) if item_too_large(&err) => return Err(item_too_large_error()),
+                Err(err) => return Err(err.into()),
+            }
+        }
     }
-    let result = request
-        .update_expression(format!("SET {}", sets.join(", ")))
-        .condition_expression(condition)
-        .return_values(ReturnValue::AllNew)
-        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-        .send()
-        .await;
-    match result {
-        Ok(output) => Ok(serde_dynamo::from_item::<_, PostItem>(output.attributes.unwrap_or_default())?.into()),
-        Err(err) => match update_condition_failed(&err) {
-            Some(old) => Err(owner_only_failure(
-                old,
-                caller,
-                Error::PreconditionFailed {
-                    code: "version_mismatch",
-                    message: "If-Match does not match the post's current version; fetch it and retry".into(),
-                },
-            )),
-            None if item_too_large(&err) => Err(item_too_large_error()),
-            None => Err(err.into()),
-        },
-    }
+    Ok(OwnPostView::new(post, content.or(old_content).unwrap_or_default()))
 }
 
 /// What `POST /posts/{postId}/publish` answers.
@@ -194,8 +264,8 @@ pub struct Published {
 }
 
 /// Publishes a draft, once: in one TransactWriteItems the post moves
-/// draft → published (owner only; already published is 409) and its author
-/// gets a `post_published` notification.
+/// draft → published (owner only; already published is 409), its view
+/// counters are created, and its author gets a `post_published` notification.
 pub async fn publish(table: &Table, caller: &Caller, post_id: PostId) -> Result<Published, Error> {
     let now = clock::now();
     // The publication's own ULID orders the author's published posts.
@@ -224,7 +294,11 @@ pub async fn publish(table: &Table, caller: &Caller, post_id: PostId) -> Result<
         .map_err(Error::internal)?;
     let about = About { post_id: Some(post_id), ..About::default() };
     let notification = NotificationItem::new(caller.user_id, NotificationId::generate(), notifications::Kind::PostPublished, about, now);
-    let transaction = Transaction::new().update(POST, move_it).put_new(NOTIFICATION, table, notification.to_item()?)?;
+    let mut transaction = Transaction::new().update(POST, move_it).put_new(NOTIFICATION, table, notification.to_item()?)?;
+    for shard in 0..keys::VIEW_SHARDS {
+        let counter = ViewCounter { entity: VIEWS_ENTITY.into(), post_id, shard, views: 0 };
+        transaction = transaction.put_new(VIEWS, table, to_item(&counter, &Placement::new(keys::post_views(post_id, shard)))?)?;
+    }
     match transaction.send(table).await {
         Ok(()) => Ok(Published { id: post_id, status: Status::Published, published_at: now.rfc3339() }),
         Err(Refused::Cancelled(c)) if c.failed(POST) => Err(owner_only_failure(
@@ -260,27 +334,27 @@ pub async fn delete(table: &Table, caller: &Caller, post_id: PostId) -> Result<(
     }
 }
 
-/// Counts a view of a published post with an atomic `ADD`: one UpdateItem;
-/// 404 for drafts and missing posts. Returns the new count.
-pub async fn count_view(table: &Table, post_id: PostId) -> Result<u64, Error> {
+/// Counts a view of a published post: one UpdateItem (`ADD views 1`) of one
+/// of its view counters, picked at random, which exist only while the post
+/// is published (404 otherwise). A counter is about 100 bytes in no index,
+/// so a view costs 1 WCU whatever the post's size, and a post's views are
+/// spread over [`keys::VIEW_SHARDS`] partitions. The stream processor adds
+/// the counter's new total to the card, where reads find it.
+pub async fn count_view(table: &Table, post_id: PostId) -> Result<(), Error> {
+    let shard = rand::random_range(0..keys::VIEW_SHARDS);
     let result = table
         .client()
         .update_item()
         .table_name(table.name())
-        .set_key(Some(keys::post(post_id).to_attributes()))
-        .update_expression("ADD viewCount :one")
-        .condition_expression("attribute_exists(PK) AND #status = :published")
-        .expression_attribute_names("#status", "status")
+        .set_key(Some(keys::post_views(post_id, shard).to_attributes()))
+        .update_expression("ADD #views :one")
+        .condition_expression("attribute_exists(PK)")
+        .expression_attribute_names("#views", "views")
         .expression_attribute_values(":one", AttributeValue::N("1".into()))
-        .expression_attribute_values(":published", AttributeValue::S("published".into()))
-        .return_values(ReturnValue::UpdatedNew)
         .send()
         .await;
     match result {
-        Ok(output) => {
-            let count = output.attributes.as_ref().and_then(|a| a.get("viewCount")).and_then(|v| v.as_n().ok());
-            count.and_then(|n| n.parse().ok()).ok_or_else(|| Error::internal("viewCount missing after ADD"))
-        }
+        Ok(_) => Ok(()),
         Err(err) if update_condition_failed(&err).is_some() => Err(not_found()),
         Err(err) => Err(err.into()),
     }

@@ -28,7 +28,11 @@ pub async fn run(table: &Table, actions: &[Action], authors: &mut Authors) -> Re
             }
             Action::FanOut { author, post, event_id, at_ms } => fan_out(table, *author, *post, event_id, *at_ms).await?,
             Action::DeleteUserData(user) => delete_user_data(table, *user).await?,
-            Action::DeleteComments(post) => delete_keys(table, table.query_keys(&keys::comments(*post)).await?).await?,
+            Action::DeletePost(post) => {
+                let mut gone = table.query_keys(&keys::post_items(*post)).await?;
+                gone.extend((0..keys::VIEW_SHARDS).map(|shard| keys::post_views(*post, shard)));
+                delete_keys(table, gone).await?
+            }
             Action::RenameAuthor { author, name } => {
                 for key in posts_of(table, *author).await? {
                     set_if_exists(table, key, "authorName", AttributeValue::S(name.clone())).await?;

@@ -28,8 +28,8 @@ pub enum Action {
     FanOut { author: UserId, post: PostId, event_id: String, at_ms: u64 },
     /// A deleted account: its keys, notifications, follow edges both ways and posts.
     DeleteUserData(UserId),
-    /// A deleted post: its comments.
-    DeleteComments(PostId),
+    /// A deleted post: its body, comments and view counters.
+    DeletePost(PostId),
     /// A renamed user: the name copied onto their posts.
     RenameAuthor { author: UserId, name: String },
     /// A plan change: the plan recorded on the user's keys.
@@ -40,6 +40,8 @@ pub enum Action {
 pub struct Effects {
     pub deltas: Vec<Delta>,
     pub actions: Vec<Action>,
+    /// A view counter's new total.
+    pub views: Option<super::ViewTotal>,
 }
 
 /// A record that can never be processed (an image of no known entity).
@@ -86,7 +88,8 @@ pub fn effects(record: &EventRecord) -> Result<Effects, Poison> {
             crate::follows::ENTITY => follow_effects(image(old)?, image(new)?, record),
             crate::notifications::ENTITY => notification_effects(image(old)?, image(new)?),
             crate::api_keys::ENTITY => api_key_effects(image(old)?, record),
-            crate::users::EMAIL_GUARD_ENTITY | MARKER_ENTITY => Effects::default(),
+            crate::posts::VIEWS_ENTITY => view_effects(image(new)?),
+            crate::users::EMAIL_GUARD_ENTITY | MARKER_ENTITY | crate::posts::BODY_ENTITY | crate::schema::ENTITY => Effects::default(),
             other => return Err(format!("unknown entity {other:?}")),
         })
     };
@@ -131,9 +134,14 @@ fn post_effects(old: Option<crate::posts::PostItem>, new: Option<crate::posts::P
         effects.actions.push(Action::FanOut { author: post.author_id, post: post.post_id, event_id, at_ms: at_ms(record) });
     }
     if new.is_none() {
-        effects.actions.push(Action::DeleteComments(post.post_id));
+        effects.actions.push(Action::DeletePost(post.post_id));
     }
     effects
+}
+
+fn view_effects(new: Option<crate::posts::ViewCounter>) -> Effects {
+    let views = new.map(|c| super::ViewTotal { post: c.post_id, shard: c.shard, views: c.views });
+    Effects { views, ..Effects::default() }
 }
 
 fn comment_effects(old: Option<crate::comments::CommentItem>, new: Option<crate::comments::CommentItem>, record: &EventRecord) -> Effects {

@@ -11,16 +11,21 @@
 //!   notification ids derive from the stream record, deletes and copies can
 //!   be repeated.
 //!
+//! - *View totals*: a view counter's new total, copied onto its card
+//!   ([`views`]: totals only grow, so a copy is idempotent without markers).
+//!
 //! One job per module: [`effects`] maps a record to what it means,
-//! [`counting`] applies counter deltas exactly once, [`actions`] runs the
-//! rest. This module walks a batch in order and says where it stopped.
+//! [`counting`] applies counter deltas exactly once, [`views`] copies view
+//! totals, [`actions`] runs the rest. This module walks a batch in order and says where it stopped.
 
 mod actions;
 mod counting;
 mod effects;
+mod views;
 
 pub use counting::{MARKER_ENTITY, MARKER_TTL_DAYS};
 pub use effects::{Action, Delta, Effects, Poison, effects, is_ttl_removal};
+pub use views::ViewTotal;
 
 use crate::Table;
 use aws_lambda_events::event::dynamodb::EventRecord;
@@ -40,6 +45,7 @@ pub async fn process(table: &Table, records: &[EventRecord]) -> Outcome {
     let mut outcome = Outcome::default();
     let mut counted: Vec<Counted> = Vec::new();
     let mut authors = actions::Authors::new();
+    let mut view_totals = views::Totals::default();
     for (index, record) in records.iter().enumerate() {
         let effects = match effects(record) {
             Ok(effects) => effects,
@@ -57,8 +63,13 @@ pub async fn process(table: &Table, records: &[EventRecord]) -> Outcome {
         if !effects.deltas.is_empty() {
             counted.push(Counted { record: index, event_id: record.event_id.as_str(), deltas: effects.deltas });
         }
+        if let Some(total) = effects.views {
+            view_totals.add(index, total);
+        }
     }
-    if let Err((index, err)) = counting::apply(table, &counted).await {
+    let counters = counting::apply(table, &counted).await;
+    let views = view_totals.apply(table).await;
+    for (index, err) in [counters.err(), views.err()].into_iter().flatten() {
         tracing::error!(record = index, error = %err, "counter updates failed");
         if outcome.failed_at.is_none_or(|f| index < f) {
             outcome = Outcome { failed_at: Some(index), error: Some(err.to_string()) };

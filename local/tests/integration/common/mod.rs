@@ -222,21 +222,60 @@ pub async fn publish_new_post(stack: &TestStack, key: &str) -> String {
     post
 }
 
+/// How large a [`World`]'s items and a route's body are: small, or every
+/// text at its limit in four-byte characters (the largest items the API
+/// lets anyone store).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Size {
+    Small,
+    Largest,
+}
+
+/// The largest text of `chars` characters: four UTF-8 bytes each.
+pub fn largest_text(chars: usize) -> String {
+    "𝕏".repeat(chars)
+}
+
+/// The largest tag list: as many tags as allowed, each as long as allowed.
+pub fn largest_tags() -> Value {
+    let tag = |n: usize| format!("{n}{}", largest_text(shared::posts::TAG_MAX_CHARS - 1));
+    Value::Array((0..shared::posts::TAGS_MAX).map(|n| Value::String(tag(n))).collect())
+}
+
 impl World {
     pub async fn build(stack: &TestStack) -> Self {
+        Self::build_sized(stack, Size::Small).await
+    }
+
+    /// A world whose items are small, or all at their largest.
+    pub async fn build_sized(stack: &TestStack, size: Size) -> Self {
         use serde_json::json;
-        let owner = sign_up(stack, "Owner", &email("owner")).await;
-        let other = sign_up(stack, "Other", &email("other")).await;
+        let name = |small: &str| if size == Size::Small { small.to_string() } else { largest_text(100) };
+        let owner = sign_up(stack, &name("Owner"), &email("owner")).await;
+        let other = sign_up(stack, &name("Other"), &email("other")).await;
         let key = owner.key.as_str();
+        if size == Size::Largest {
+            let bio = stack.patch("/me").key(key).json(json!({"bio": largest_text(500)})).send().await;
+            assert_eq!(bio.status, 200, "{}", bio.brief());
+        }
         let upgrade = stack.put("/me/plan").key(key).json(json!({"from": "free", "to": "pro"})).send().await;
         assert_eq!(upgrade.status, 200, "{}", upgrade.brief());
-        let spare_key = created_id(&stack.post("/me/api-keys").key(key).json(json!({"name": "spare"})).send().await);
-        let published = publish_new_post(stack, &owner.key).await;
-        let draft = created_id(&stack.post("/posts").key(key).json(json!({"title": "D", "content": "C"})).send().await);
+        let spare_key = created_id(&stack.post("/me/api-keys").key(key).json(json!({"name": name("spare")})).send().await);
+        let post = match size {
+            Size::Small => json!({"title": "T", "content": "C"}),
+            Size::Largest => json!({"title": largest_text(200), "content": largest_text(100_000), "tags": largest_tags()}),
+        };
+        let published = created_id(&stack.post("/posts").key(key).json(post.clone()).send().await);
+        let publication = stack.post(&format!("/posts/{published}/publish")).key(key).send().await;
+        assert_eq!(publication.status, 200, "{}", publication.brief());
+        let draft = created_id(&stack.post("/posts").key(key).json(post).send().await);
         let comment_path = format!("/posts/{published}/comments");
-        let comment = created_id(&stack.post(&comment_path).key(key).json(json!({"text": "mine"})).send().await);
+        let text = if size == Size::Small { "mine".to_string() } else { largest_text(5_000) };
+        let comment = created_id(&stack.post(&comment_path).key(key).json(json!({"text": text})).send().await);
         let notifications = stack.get("/me/notifications").key(key).send().await;
         let notification = notifications.body["items"][0]["id"].as_str().expect("the post_published notification").to_string();
+        // Counters and notifications settle, so every item has the size it keeps.
+        stack.settle().await;
         Self { owner, other, published, draft, comment, spare_key, notification }
     }
 
@@ -346,5 +385,15 @@ pub fn body_fields(route_key: &str) -> Option<&'static [Field]> {
 
 /// A valid body for the route, if it reads one: every field's sample.
 pub fn valid_body(route_key: &str) -> Option<Value> {
-    body_fields(route_key).map(|fields| Value::Object(fields.iter().map(|f| (f.name.to_string(), (f.sample)())).collect()))
+    sized_body(route_key, Size::Small)
+}
+
+/// A valid body for the route, its texts small (the samples) or at their limits.
+pub fn sized_body(route_key: &str, size: Size) -> Option<Value> {
+    let value = |field: &Field| match (size, field.kind) {
+        (Size::Largest, FieldKind::Line { max } | FieldKind::Text { max, .. }) => Value::String(largest_text(max)),
+        (Size::Largest, FieldKind::Tags) => largest_tags(),
+        _ => (field.sample)(),
+    };
+    body_fields(route_key).map(|fields| Value::Object(fields.iter().map(|f| (f.name.to_string(), value(f))).collect()))
 }
