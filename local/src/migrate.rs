@@ -172,8 +172,7 @@ async fn rebuild_indexes(table: &Table, template: &Template) -> Result<Vec<Strin
             if projection_matches(current.projection(), wanted) {
                 continue;
             }
-            let delete = DeleteGlobalSecondaryIndexAction::builder().index_name(&wanted.index_name).build().map_err(|e| err(&e))?;
-            update_indexes(table, GlobalSecondaryIndexUpdate::builder().delete(delete).build()).await?;
+            delete_index(table, &wanted.index_name).await?;
         }
         let create = CreateGlobalSecondaryIndexAction::builder()
             .index_name(&wanted.index_name)
@@ -181,14 +180,29 @@ async fn rebuild_indexes(table: &Table, template: &Template) -> Result<Vec<Strin
             .projection(wanted.sdk_projection())
             .build()
             .map_err(|e| err(&e))?;
-        update_indexes(table, GlobalSecondaryIndexUpdate::builder().create(create).build()).await?;
+        // A new index names the types of its key attributes again.
+        let keys: Vec<&str> = wanted.key_schema.iter().map(|k| k.attribute_name.as_str()).collect();
+        let definitions = template.table.attribute_definitions.iter().filter(|a| keys.contains(&a.attribute_name.as_str()));
+        let definitions = definitions.map(|a| a.to_sdk()).collect::<Result<Vec<_>, _>>().map_err(|e| err(&e))?;
+        let sent = table
+            .client()
+            .update_table()
+            .table_name(table.name())
+            .set_attribute_definitions(Some(definitions))
+            .global_secondary_index_updates(GlobalSecondaryIndexUpdate::builder().create(create).build())
+            .send()
+            .await;
+        sent.map_err(|e| aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())?;
+        wait_until_settled(table).await?;
         rebuilt.push(wanted.index_name.clone());
     }
     Ok(rebuilt)
 }
 
-/// One index update (DynamoDB takes one at a time), waited for.
-async fn update_indexes(table: &Table, update: GlobalSecondaryIndexUpdate) -> Result<(), String> {
+/// An index's deletion (DynamoDB takes one index update at a time), waited for.
+async fn delete_index(table: &Table, name: &str) -> Result<(), String> {
+    let delete = DeleteGlobalSecondaryIndexAction::builder().index_name(name).build().map_err(|e| e.to_string())?;
+    let update = GlobalSecondaryIndexUpdate::builder().delete(delete).build();
     let sent = table.client().update_table().table_name(table.name()).global_secondary_index_updates(update).send().await;
     sent.map_err(|e| aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())?;
     wait_until_settled(table).await

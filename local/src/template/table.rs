@@ -124,7 +124,7 @@ impl IndexDef {
 }
 
 impl AttributeDef {
-    fn to_sdk(&self) -> Result<AttributeDefinition, aws_sdk_dynamodb::error::BuildError> {
+    pub fn to_sdk(&self) -> Result<AttributeDefinition, aws_sdk_dynamodb::error::BuildError> {
         AttributeDefinition::builder()
             .attribute_name(&self.attribute_name)
             .attribute_type(ScalarAttributeType::from(self.attribute_type.as_str()))

@@ -155,3 +155,64 @@ async fn every_route_makes_exactly_the_calls_and_consumes_the_capacity_the_readm
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(authorizer_checked, "the authorizer's row was checked");
 }
+
+/// The prices the README's cost table uses (us-east-1, on-demand, read on
+/// 2026-12-02): DynamoDB per million read and write request units, Lambda
+/// per million requests and per GB-second on arm64, API Gateway per million
+/// HTTP API requests.
+const RRU: f64 = 0.125;
+const WRU: f64 = 0.625;
+const LAMBDA_REQUESTS: f64 = 0.20;
+const LAMBDA_ARM64_GB_SECOND: f64 = 0.000_013_333_4;
+const HTTP_API_REQUESTS: f64 = 1.00;
+/// Billed duration per invocation, at 128 MB (see the README's cost section).
+const BILLED_MS: f64 = 10.0;
+const MEMORY_GB: f64 = 128.0 / 1024.0;
+
+/// Dollars per million requests for the units in a capacity cell.
+fn dynamodb_dollars(cell: &str) -> f64 {
+    let mut dollars = 0.0;
+    for part in cell.split(" · ").filter(|p| *p != "–") {
+        let (kind, places) = part.split_once(' ').unwrap_or_else(|| panic!("a capacity cell part: {part:?}"));
+        let price = if kind == "R" { RRU } else { WRU };
+        for place in places.split(" + ") {
+            let units: f64 = place.rsplit_once(' ').and_then(|(_, u)| u.parse().ok()).unwrap_or_else(|| panic!("units in {place:?}"));
+            dollars += units * price;
+        }
+    }
+    dollars
+}
+
+/// One invocation of a 128 MB function, per million.
+fn lambda_dollars() -> f64 {
+    LAMBDA_REQUESTS + BILLED_MS / 1000.0 * MEMORY_GB * LAMBDA_ARM64_GB_SECOND * 1e6
+}
+
+/// The README's cost table follows from the access-pattern table and the
+/// prices: each route's dollars per million requests, small and largest, are
+/// API Gateway + the function + its DynamoDB units (+ the authorizer's
+/// invocation and units where a key is needed), to the cent.
+#[test]
+fn the_cost_table_follows_from_the_capacity_and_the_prices() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let section = readme.split("### Cost per request").nth(1).expect("README has a cost section");
+    let section = section.split("\n#").next().unwrap();
+    let template = local::template::Template::load(&local::template::default_path()).unwrap();
+    let authenticated: BTreeSet<String> =
+        template.routes().filter(|(r, _)| r.authorizer.is_some()).map(|(r, _)| format!("{} {}", r.method, r.path)).collect();
+    let capacity = readme_table();
+    let mut rows = 0;
+    for line in section.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = line.split(" | ").map(|c| c.trim_matches(|ch| ch == '|' || ch == ' ')).collect();
+        let row = cells[0].replace('`', "");
+        let listed = capacity.get(&row).unwrap_or_else(|| panic!("{row}: not in the access-pattern table"));
+        let route_key = row.trim_end_matches(WITH_IDEMPOTENCY_KEY);
+        let authorizer = if authenticated.contains(route_key) { lambda_dollars() + dynamodb_dollars(&capacity[AUTHORIZER_ROW].small) } else { 0.0 };
+        for (cell, size) in [(cells[1], &listed.small), (cells[2], &listed.largest)] {
+            let expected = HTTP_API_REQUESTS + lambda_dollars() + authorizer + dynamodb_dollars(size);
+            assert_eq!(cell, format!("${expected:.2}"), "{row}: {size}");
+        }
+        rows += 1;
+    }
+    assert_eq!(rows, capacity.len() - 1, "one row per route and variant of the access-pattern table");
+}

@@ -19,6 +19,7 @@ mod idempotency;
 mod item_size;
 mod local_stack;
 mod logs;
+mod migration;
 mod openapi;
 mod pagination;
 mod persistence;
