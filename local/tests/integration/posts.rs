@@ -114,6 +114,16 @@ async fn two_hundred_concurrent_views_count_exactly_two_hundred() {
     assert_eq!(public.body["viewCount"], 200);
     let listed = stack.get(&format!("/users/{}/posts", ada.id)).send().await;
     assert_eq!(listed.body["items"][0]["viewCount"], 200, "the listing shows the same count");
+    // The views were spread over the post's counters, each a partition key of its own.
+    let post_id = shared::ids::PostId::parse(&post).unwrap();
+    let mut per_counter = Vec::new();
+    for shard in 0..shared::keys::VIEW_SHARDS {
+        let key = shared::keys::post_views(post_id, shard).to_attributes();
+        let counter = stack.table().client().get_item().table_name(stack.table().name()).set_key(Some(key)).send().await.unwrap();
+        per_counter.push(counter.item.unwrap()["views"].as_n().unwrap().parse::<u64>().unwrap());
+    }
+    assert_eq!(per_counter.iter().sum::<u64>(), 200);
+    assert!(per_counter.iter().filter(|n| **n > 0).count() >= 8, "spread over the counters: {per_counter:?}");
 }
 
 #[tokio::test]
