@@ -61,6 +61,12 @@ pub fn path_param<T: FromStr<Err = Error>>(request: &Request, name: &str) -> Res
     raw.parse()
 }
 
+/// A path parameter that is text, not an id (a tag): the data model checks it.
+pub fn text_path_param(request: &Request, name: &str) -> Result<String, Error> {
+    let params = request.path_parameters();
+    params.first(name).map(str::to_string).ok_or_else(|| Error::invalid(format!("missing path parameter {name}")))
+}
+
 /// The one value of a query parameter; a repeated parameter is ambiguous (400).
 pub fn query_param(request: &Request, name: &str) -> Result<Option<String>, Error> {
     let params = request.query_string_parameters();

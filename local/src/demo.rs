@@ -1,5 +1,5 @@
 //! Demo data through the public API of a running stack: users, follows,
-//! posts (most published), comments and views, so every listing and counter
+//! posts (most published, with tags), comments, views and likes, so every listing and counter
 //! has something to show. Requests go over HTTP, as a client's would, sixteen
 //! at a time.
 
@@ -152,6 +152,8 @@ pub async fn fill(base: &str, sizes: &Sizes, show_progress: bool) -> Result<Summ
             async move {
                 api.send(reqwest::Method::POST, &format!("/posts/{post}/comments"), Some(key), Some(json!({"text": text}))).await?;
                 api.send(reqwest::Method::POST, &format!("/posts/{post}/views"), None, None).await?;
+                // Whoever comments likes the post too (again, if they already do: likes are idempotent).
+                api.send(reqwest::Method::PUT, &format!("/posts/{post}/like"), Some(key), None).await?;
                 Ok(())
             }
         });

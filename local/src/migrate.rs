@@ -6,7 +6,7 @@
 //! - a post (one item with its content and `viewCount`) becomes a card
 //!   without them, a body item with the content, and, if published, its
 //!   view counters, the first holding the old count (so the card's `views`
-//!   agrees with the counters);
+//!   agrees with the counters), and its places on its tags' pages;
 //! - a profile moves from GSI1's `USERS` partition to its `USERS#<shard>`;
 //! - the indexes' projections become the template's (delete and create
 //!   each, which DynamoDB backfills), unless the template owns the table
@@ -38,6 +38,7 @@ pub struct Report {
     pub items_read: usize,
     pub posts_split: usize,
     pub view_counters_created: usize,
+    pub tags_placed: usize,
     pub profiles_moved: usize,
     pub indexes_rebuilt: Vec<String>,
 }
@@ -117,7 +118,22 @@ fn upgrade(item: &Item, report: &mut Report) -> Result<Vec<Item>, String> {
                 ("postId".into(), AttributeValue::S(post_id.into())),
                 ("content".into(), item["content"].clone()),
             ]));
-            if text(item, "status") == Some("published") {
+            let publication = text(item, "status").filter(|s| *s == "published").and(text(item, keys::GSI1.sk));
+            if let Some(publication) = publication {
+                let tags = item.get("tags").and_then(|t| t.as_l().ok()).into_iter().flatten().filter_map(|t| t.as_s().ok());
+                for tag in tags {
+                    report.tags_placed += 1;
+                    let place = keys::post_tag(tag, id, publication);
+                    writes.push(Item::from([
+                        (keys::PK.into(), AttributeValue::S(place.pk)),
+                        (keys::SK.into(), AttributeValue::S(place.sk)),
+                        ("entity".into(), AttributeValue::S(posts::TAG_ENTITY.into())),
+                        ("postId".into(), AttributeValue::S(post_id.into())),
+                        ("tag".into(), AttributeValue::S(tag.clone())),
+                    ]));
+                }
+            }
+            if publication.is_some() {
                 for shard in 0..keys::VIEW_SHARDS {
                     let counter = keys::post_views(id, shard);
                     report.view_counters_created += 1;
@@ -136,6 +152,9 @@ fn upgrade(item: &Item, report: &mut Report) -> Result<Vec<Item>, String> {
             card.remove("viewCount");
             let counted = if views > 0 { HashMap::from([("0".to_string(), AttributeValue::N(views.to_string()))]) } else { HashMap::new() };
             card.insert("views".into(), AttributeValue::M(counted));
+            if let Some(publication) = publication {
+                card.insert("publication".into(), AttributeValue::S(publication.into()));
+            }
             writes.push(card);
             Ok(writes)
         }

@@ -1,11 +1,12 @@
-//! Writes of many items at once, for the stream processor's fan-out and
-//! cascades: BatchWriteItem with retries, deletes by key, and updates that
+//! Many items at once: reads by key (BatchGetItem) for pages that list
+//! items kept elsewhere, and, for the stream processor's fan-out and
+//! cascades, BatchWriteItem with retries, deletes by key, and updates that
 //! leave a vanished item alone. Each can be repeated safely.
 
 use crate::conditions::update_condition_failed;
 use crate::keys::Key;
 use crate::{Error, Table};
-use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, KeysAndAttributes, WriteRequest};
 use std::time::Duration;
 
 /// DynamoDB's limit on the requests of one BatchWriteItem.
@@ -16,6 +17,32 @@ pub const MAX_ATTEMPTS: u32 = 8;
 /// Exponential backoff for retrying throttled or conflicting writes.
 pub fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(10 * 2u64.pow(attempt.min(6)))
+}
+
+/// DynamoDB's limit on the keys of one BatchGetItem (a page holds at most
+/// 100 items, so a page is one call).
+const BATCH_GET_MAX_KEYS: usize = 100;
+
+/// The items that exist at these keys (in no particular order):
+/// BatchGetItem, 100 keys at a time, retrying unprocessed keys with
+/// exponential backoff. No call for no keys.
+pub async fn batch_get(table: &Table, keys: Vec<Key>) -> Result<Vec<crate::conditions::Item>, Error> {
+    let mut found = Vec::new();
+    for chunk in keys.chunks(BATCH_GET_MAX_KEYS) {
+        let mut pending =
+            KeysAndAttributes::builder().set_keys(Some(chunk.iter().map(Key::to_attributes).collect())).build().map_err(Error::internal)?;
+        for attempt in 0.. {
+            let output = table.client().batch_get_item().request_items(table.name(), pending).send().await?;
+            found.extend(output.responses.and_then(|mut r| r.remove(table.name())).unwrap_or_default());
+            match output.unprocessed_keys.and_then(|mut u| u.remove(table.name())).filter(|k| !k.keys().is_empty()) {
+                None => break,
+                Some(_) if attempt >= MAX_ATTEMPTS => return Err(Error::internal(format!("keys still unprocessed after {MAX_ATTEMPTS} retries"))),
+                Some(unprocessed) => pending = unprocessed,
+            }
+            tokio::time::sleep(backoff(attempt)).await;
+        }
+    }
+    Ok(found)
 }
 
 /// BatchWriteItem, 25 requests at a time, retrying unprocessed ones with

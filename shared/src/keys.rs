@@ -38,6 +38,8 @@ pub const LISTED_ATTRIBUTES: &[&str] = &[
     "followerId", "followeeId",
     // notifications (unread)
     "notificationId", "type", "actorId", "commentId", "read", "readAt", "expiresAt",
+    // post cards again (likes), likes (the user's likes)
+    "likeCount", "likedAt",
 ];
 
 /// The TTL attribute (epoch seconds), as declared in template.yaml.
@@ -295,6 +297,80 @@ pub fn published_posts(author: UserId) -> Listing {
 /// An author's drafts, newest first.
 pub fn drafts(author: UserId) -> Listing {
     Listing::in_index(format!("drafts:{author}"), GSI2, drafts_partition(author), true)
+}
+
+/// How many partitions hold one tag's posts. Every publication with the
+/// tag, and every edit adding or removing it, writes one of them.
+pub const TAG_SHARDS: u32 = 4;
+
+/// The tag shard a post sits in: fixed by the post id's random bits.
+pub fn tag_shard(post: PostId) -> u32 {
+    (post.random_bits() % u128::from(TAG_SHARDS)) as u32
+}
+
+/// A published post's place on a tag's page: `TAG#<tag>#<shard>` /
+/// `<publication ULID>`, so a shard's posts sort by publication. `tag` is
+/// normalised (lower case); the shard is always the last `#<digit>`, so
+/// no two tags share a partition.
+pub fn post_tag(tag: &str, post: PostId, publication: &str) -> Key {
+    Key { pk: tag_partition(tag, tag_shard(post)), sk: publication.to_string() }
+}
+
+fn tag_partition(tag: &str, shard: u32) -> String {
+    format!("TAG#{tag}#{shard}")
+}
+
+/// The published posts with `tag`, newest first: its shards merged.
+pub fn tagged_posts(tag: &str) -> Sharded {
+    let shards = (0..TAG_SHARDS)
+        .map(|shard| Listing {
+            name: format!("tag:{tag}/{shard}"),
+            index: None,
+            partition: tag_partition(tag, shard),
+            sort_prefix: None,
+            newest_first: true,
+        })
+        .collect();
+    Sharded { name: format!("tag:{tag}/{TAG_SHARDS}"), shards }
+}
+
+/// How many GSI1 partitions hold one post's likers (for removing a deleted
+/// post's likes): a popular post's likes are spread over this many.
+pub const LIKE_SHARDS: u32 = 4;
+
+/// A like: in the liker's partition, `USER#<userId>` / `LIKE#<postId>` (one
+/// per user and post, so liking again changes nothing). GSI1 lists it under
+/// the post's likers, sharded by user; GSI2 under the liker's likes, newest
+/// first.
+pub fn like(user: UserId, post: PostId) -> Key {
+    Key { pk: user_partition(user), sk: format!("{LIKE_PREFIX}{post}") }
+}
+pub const LIKE_PREFIX: &str = "LIKE#";
+
+fn post_likers_partition(post: PostId, shard: u32) -> String {
+    format!("{}#LIKES#{shard}", post_partition(post))
+}
+
+fn user_likes_partition(user: UserId) -> String {
+    format!("USER#{user}#LIKES")
+}
+
+/// A new like, made at `order` (a ULID of the moment).
+pub fn like_placement(user: UserId, post: PostId, order: &str) -> Placement {
+    let shard = (user.random_bits() % u128::from(LIKE_SHARDS)) as u32;
+    Placement::new(like(user, post))
+        .in_gsi1(post_likers_partition(post, shard), user_partition(user))
+        .in_gsi2(user_likes_partition(user), order.to_string())
+}
+
+/// Everyone who likes `post`, shard by shard (for the cascade).
+pub fn post_likers(post: PostId) -> Vec<Listing> {
+    (0..LIKE_SHARDS).map(|shard| Listing::in_index(format!("likers:{post}/{shard}"), GSI1, post_likers_partition(post, shard), false)).collect()
+}
+
+/// The posts `user` likes, newest like first.
+pub fn user_likes(user: UserId) -> Listing {
+    Listing::in_index(format!("likes:{user}"), GSI2, user_likes_partition(user), true)
 }
 
 /// A follow edge, in the followed user's partition (their followers):

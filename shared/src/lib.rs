@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod ids;
 pub mod item_size;
 pub mod keys;
+pub mod likes;
 #[cfg(test)]
 mod module_graph;
 pub mod notifications;

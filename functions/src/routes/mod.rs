@@ -32,8 +32,8 @@ functions! {
         "create-post" => create_post, body: true, ["dynamodb:GetItem", "dynamodb:PutItem"];
         "list-drafts" => list_drafts, body: false, ["dynamodb:Query"];
         "get-own-post" => get_own_post, body: false, ["dynamodb:Query"];
-        "update-post" => update_post, body: true, ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem"];
-        "publish-post" => publish_post, body: false, ["dynamodb:UpdateItem", "dynamodb:PutItem"];
+        "update-post" => update_post, body: true, ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:DeleteItem"];
+        "publish-post" => publish_post, body: false, ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"];
         "delete-post" => delete_post, body: false, ["dynamodb:DeleteItem"];
         "create-comment" => create_comment, body: true, ["dynamodb:ConditionCheckItem", "dynamodb:PutItem"];
         "delete-comment" => delete_comment, body: false, ["dynamodb:BatchGetItem", "dynamodb:DeleteItem"];
@@ -41,6 +41,11 @@ functions! {
         "unfollow-user" => unfollow_user, body: false, ["dynamodb:DeleteItem"];
         "list-notifications" => list_notifications, body: false, ["dynamodb:Query"];
         "mark-notification-read" => mark_notification_read, body: false, ["dynamodb:UpdateItem"];
+        "list-tagged-posts" => list_tagged_posts, body: false, ["dynamodb:Query", "dynamodb:BatchGetItem"];
+        "like-post" => like_post, body: false, ["dynamodb:ConditionCheckItem", "dynamodb:PutItem"];
+        "unlike-post" => unlike_post, body: false, ["dynamodb:ConditionCheckItem", "dynamodb:DeleteItem"];
+        "list-likes" => list_likes, body: false, ["dynamodb:Query"];
+        "get-like" => get_like, body: false, ["dynamodb:GetItem"];
     }
     others [AUTHORIZER, STREAM_PROCESSOR]
 }

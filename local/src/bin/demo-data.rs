@@ -4,7 +4,7 @@
 use clap::Parser;
 use local::demo::{Sizes, fill};
 
-/// Fills the Quire stack at --url with demo users, follows, posts, comments and views.
+/// Fills the Quire stack at --url with demo users, follows, posts, comments, views and likes.
 #[derive(Parser, Debug)]
 struct Cli {
     #[arg(long, default_value = "http://127.0.0.1:3000")]
@@ -29,7 +29,7 @@ async fn main() -> std::process::ExitCode {
     match fill(&cli.url, &sizes, true).await {
         Ok(s) => {
             println!(
-                "{} users, {} follows, {} posts ({} published, {} drafts), {} comments and views in {:.1} s",
+                "{} users, {} follows, {} posts ({} published, {} drafts), {} comments, views and likes in {:.1} s",
                 s.users,
                 s.follows,
                 s.posts,

@@ -73,13 +73,14 @@ async fn run(cli: Cli) -> Result<(), String> {
         return Ok(());
     }
     println!(
-        "table {}: data model {} -> {}: read {} items, split {} posts (created {} view counters), moved {} profiles to their all-users shard, rebuilt indexes {:?}",
+        "table {}: data model {} -> {}: read {} items, split {} posts (created {} view counters and {} places on tag pages), moved {} profiles to their all-users shard, rebuilt indexes {:?}",
         table.name(),
         report.from_version,
         shared::schema::VERSION,
         report.items_read,
         report.posts_split,
         report.view_counters_created,
+        report.tags_placed,
         report.profiles_moved,
         report.indexes_rebuilt
     );

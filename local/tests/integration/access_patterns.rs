@@ -65,8 +65,10 @@ async fn call(stack: &TestStack, row: &str, authenticated: bool, size: Size) -> 
     let world = World::build_sized(stack, size).await;
     let mut request = stack.request(method, &format!("{}{}", world.path(method, path), world.query(route_key)));
     if authenticated {
-        // Nobody may follow themself: the follow routes succeed for the other user.
-        let caller = if succeeds_for_owner(route_key) { &world.owner } else { &world.other };
+        // Nobody may follow themself: the follow routes succeed for the other
+        // user. The world's like is the other user's: removing it is theirs to do.
+        let liker = route_key == "DELETE /posts/{postId}/like";
+        let caller = if succeeds_for_owner(route_key) && !liker { &world.owner } else { &world.other };
         request = request.key(&caller.key);
     }
     if let Some(body) = sized_body(route_key, size) {

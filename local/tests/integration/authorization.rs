@@ -69,6 +69,12 @@ const EXPECTED: &[(&str, [u16; 7])] = &[
     ("GET /me/notifications",                       [401, 403,      403,    403,    403,    200,  200]),
     // A notification id is looked up under the caller's account.
     ("POST /me/notifications/{notificationId}/read",[401, 403,      403,    403,    403,    404,  200]),
+    // Anyone may like a published post (the owner their own), and stop.
+    ("PUT /posts/{postId}/like",                    [401, 403,      403,    403,    403,    204,  204]),
+    ("DELETE /posts/{postId}/like",                 [401, 403,      403,    403,    403,    204,  204]),
+    ("GET /me/likes",                               [401, 403,      403,    403,    403,    200,  200]),
+    // The other user likes the world's post; the owner does not.
+    ("GET /me/likes/{postId}",                      [401, 403,      403,    403,    403,    200,  404]),
 ];
 
 /// Whether the owner's own call of an authenticated route succeeds (else

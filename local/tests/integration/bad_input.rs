@@ -123,6 +123,10 @@ const BAD_IDS: &[&str] = &[
     "01ARZ3NDEKTSV4RRFFQ69G5FAV%2F01ARZ3NDEKTSV4RRFFQ69G5FAV",
 ];
 
+/// Tags no tag page may accept: empty once trimmed, one character over
+/// the limit, control characters.
+const BAD_TAGS: &[&str] = &["%20", "%20%20%20", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "a%00b", "a%0Ab", "%09", "a%7Fb"];
+
 /// Raw JSON values of the wrong type for a string field.
 const NOT_STRINGS: &[&str] = &["1", "true", "[]", "{}", "1e400", "18446744073709551616", r#"["a"]"#];
 
@@ -287,7 +291,9 @@ fn path_id_cases(route: &RouteSpec, base: &Case, world: &World) -> Vec<Case> {
         if !segment.starts_with('{') {
             continue;
         }
-        for bad in BAD_IDS {
+        // A tag is text, not an id: its own bad values, refused as a bad field.
+        let (bads, code) = if *segment == "{tag}" { (BAD_TAGS, "invalid_field") } else { (BAD_IDS, "invalid_id") };
+        for bad in bads {
             let mut segments = filled.clone();
             segments[i] = bad.to_string();
             let mut case = Case { target: segments.join("/"), ..base.named(format!("{segment} = {bad}")) };
@@ -295,7 +301,7 @@ fn path_id_cases(route: &RouteSpec, base: &Case, world: &World) -> Vec<Case> {
             if let Some(body) = valid_body(&base.what) {
                 case = case.json(serde_json::to_vec(&body).unwrap());
             }
-            cases.push(case.expect(400, Some("invalid_id")));
+            cases.push(case.expect(400, Some(code)));
         }
     }
     cases
@@ -307,6 +313,13 @@ async fn fill_listings(stack: &TestStack, world: &World) {
     let third = sign_up(stack, "Third", &email("third")).await;
     let owner = world.owner.key.as_str();
     publish_new_post(stack, &world.owner.key).await;
+    // A second post on the world's tag, and the owner likes both.
+    let tagged = stack.post("/posts").key(owner).json(serde_json::json!({"title": "T2", "content": "C", "tags": [world.tag]})).send().await;
+    let tagged = tagged.body["id"].as_str().unwrap().to_string();
+    assert_eq!(stack.post(&format!("/posts/{tagged}/publish")).key(owner).send().await.status, 200);
+    for post in [&world.published, &tagged] {
+        assert_eq!(stack.put(&format!("/posts/{post}/like")).key(owner).send().await.status, 204);
+    }
     let draft = stack.post("/posts").key(owner).json(serde_json::json!({"title": "D2", "content": "C"})).send().await;
     assert_eq!(draft.status, 201);
     let comments = format!("/posts/{}/comments", world.published);

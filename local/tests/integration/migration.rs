@@ -110,6 +110,7 @@ async fn an_older_data_folder_is_refused_then_migrated_without_losing_anything()
     let report = migrate(&table, &template, Indexes::Rebuild).await.unwrap();
     assert_eq!((report.from_version, report.items_read, report.posts_split, report.profiles_moved), (1, 3, 2, 1), "{report:?}");
     assert_eq!(report.view_counters_created, shared::keys::VIEW_SHARDS as usize, "the published post's counters only");
+    assert_eq!(report.tags_placed, 1, "the published post's one tag");
     assert_eq!(report.indexes_rebuilt, ["GSI1", "GSI2"]);
     let again = migrate(&table, &template, Indexes::Rebuild).await.unwrap();
     assert_eq!((again.from_version, again.items_read), (shared::schema::VERSION, 0), "a second run finds nothing to do");
@@ -121,6 +122,9 @@ async fn an_older_data_folder_is_refused_then_migrated_without_losing_anything()
     assert_eq!((post.body["content"].as_str(), post.body["viewCount"].as_u64()), (Some(format!("The content of {PUBLISHED}.").as_str()), Some(7)));
     let listed = stack.get(&format!("/users/{USER}/posts")).send().await;
     assert_eq!(listed.body["items"][0]["viewCount"], 7, "{}", listed.brief());
+    let tagged = stack.get("/tags/math/posts").send().await;
+    assert_eq!(tagged.body["items"][0]["id"], PUBLISHED, "on its tag's page: {}", tagged.brief());
+    assert_eq!(tagged.body["items"].as_array().unwrap().len(), 1, "the draft is not");
     let users = stack.get("/users").send().await;
     assert_eq!(users.body["items"][0]["id"], USER, "the profile is in its all-users shard: {}", users.brief());
     // Counting goes on from the old count.

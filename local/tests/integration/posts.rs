@@ -44,7 +44,7 @@ async fn a_post_from_draft_to_public_read() {
     let published = publish(&stack, &ada.key, &post).await;
     assert_eq!(published.status, 200, "{}", published.body);
     assert_eq!(published.body["status"], "published");
-    assert_eq!(published.dynamodb_calls(), ["TransactWriteItems"]);
+    assert_eq!(published.dynamodb_calls(), ["GetItem", "TransactWriteItems"]);
     publish(&stack, &ada.key, &post).await.assert_error(409, "already_published");
 
     let public = stack.get(&path).send().await;

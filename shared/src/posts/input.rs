@@ -48,12 +48,17 @@ pub(super) fn tags(raw: &[String]) -> Result<Vec<String>, Error> {
     }
     let mut tags: Vec<String> = Vec::new();
     for tag in raw {
-        let tag = validate::single_line("tag", tag, TAG_MAX_CHARS)?.to_lowercase();
+        let tag = self::tag(tag)?;
         if !tags.contains(&tag) {
             tags.push(tag);
         }
     }
     Ok(tags)
+}
+
+/// One tag, as it is stored (lower case), e.g. from a path.
+pub(super) fn tag(raw: &str) -> Result<String, Error> {
+    Ok(validate::single_line("tag", raw, TAG_MAX_CHARS)?.to_lowercase())
 }
 
 pub(super) fn excerpt(content: &str) -> String {

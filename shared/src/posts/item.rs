@@ -43,6 +43,13 @@ pub struct PostItem {
     /// Kept by the stream processor.
     #[serde(default, deserialize_with = "crate::counter::non_negative")]
     pub comment_count: u64,
+    /// Kept by the stream processor.
+    #[serde(default, deserialize_with = "crate::counter::non_negative")]
+    pub like_count: u64,
+    /// The ULID made at publication: the post's order in its author's
+    /// listing and on its tags' pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publication: Option<String>,
 }
 
 impl PostItem {
@@ -60,6 +67,18 @@ pub struct PostBody {
     pub entity: String,
     pub post_id: PostId,
     pub content: String,
+}
+
+pub const TAG_ENTITY: &str = "postTag";
+
+/// A published post's place on a tag's page: `TAG#<tag>#<shard>` /
+/// `<publication ULID>`. Only the post id: the page reads the cards.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PostTag {
+    pub entity: String,
+    pub post_id: PostId,
+    pub tag: String,
 }
 
 pub const VIEWS_ENTITY: &str = "postViews";
@@ -88,6 +107,7 @@ pub struct PostView {
     pub published_at: Option<String>,
     pub view_count: u64,
     pub comment_count: u64,
+    pub like_count: u64,
 }
 
 /// A post in a listing: the excerpt instead of the content, so a page of
@@ -106,6 +126,7 @@ pub struct PostSummary {
     pub published_at: Option<String>,
     pub view_count: u64,
     pub comment_count: u64,
+    pub like_count: u64,
 }
 
 /// One of the caller's own posts, in any status.
@@ -125,6 +146,7 @@ pub struct OwnPostView {
     pub version: u64,
     pub view_count: u64,
     pub comment_count: u64,
+    pub like_count: u64,
 }
 
 impl PostView {
@@ -141,6 +163,7 @@ impl PostView {
             published_at: p.published_at,
             view_count,
             comment_count: p.comment_count,
+            like_count: p.like_count,
         }
     }
 }
@@ -165,6 +188,14 @@ pub struct ListedPost {
     views: BTreeMap<String, u64>,
     #[serde(default, deserialize_with = "crate::counter::non_negative")]
     comment_count: u64,
+    #[serde(default, deserialize_with = "crate::counter::non_negative")]
+    like_count: u64,
+}
+
+impl ListedPost {
+    pub fn id(&self) -> PostId {
+        self.post_id
+    }
 }
 
 impl From<ListedPost> for PostSummary {
@@ -181,6 +212,7 @@ impl From<ListedPost> for PostSummary {
             published_at: p.published_at,
             view_count: p.views.values().sum(),
             comment_count: p.comment_count,
+            like_count: p.like_count,
         }
     }
 }
@@ -202,6 +234,7 @@ impl OwnPostView {
             version: p.version,
             view_count,
             comment_count: p.comment_count,
+            like_count: p.like_count,
         }
     }
 }

@@ -23,7 +23,9 @@ mod input;
 mod item;
 
 pub use input::{CONTENT_MAX_CHARS, EXCERPT_CHARS, NewPost, PostPatch, TAG_MAX_CHARS, TAGS_MAX, TITLE_MAX_CHARS};
-pub use item::{BODY_ENTITY, ListedPost, OwnPostView, PostBody, PostItem, PostSummary, PostView, Status, VIEWS_ENTITY, ViewCounter};
+pub use item::{
+    BODY_ENTITY, ListedPost, OwnPostView, PostBody, PostItem, PostSummary, PostTag, PostView, Status, TAG_ENTITY, VIEWS_ENTITY, ViewCounter,
+};
 
 pub const ENTITY: &str = "post";
 
@@ -32,6 +34,7 @@ const POST: &str = "post";
 const BODY: &str = "body";
 const NOTIFICATION: &str = "notification";
 const VIEWS: &str = "views";
+const TAG: &str = "tag";
 
 fn not_found() -> Error {
     Error::not_found("no such post")
@@ -67,6 +70,8 @@ pub async fn create(table: &Table, caller: &Caller, input: NewPost, idempotency:
         version: 1,
         views: Default::default(),
         comment_count: 0,
+        like_count: 0,
+        publication: None,
     };
     let card = to_item(&post, &keys::draft_placement(caller.user_id, post_id))?;
     let body = to_item(&PostBody { entity: BODY_ENTITY.into(), post_id, content: content.clone() }, &Placement::new(keys::post_body(post_id)))?;
@@ -160,11 +165,13 @@ fn version_mismatch() -> Error {
 
 /// Edits title, content and/or tags: owner only (403), optimistic with
 /// `If-Match` (412). An edit of the content reads the card (owner, version:
-/// one consistent GetItem) and writes card and body in one
-/// TransactWriteItems; any other edit reads card and body (one consistent
-/// Query: the answer holds the content) and writes the card alone in one
-/// UpdateItem. Either is conditioned on the version read, so a
-/// concurrent edit is never overwritten: it is 412 with `If-Match`, else 409.
+/// one consistent GetItem); any other edit reads card and body (one
+/// consistent Query: the answer holds the content). Then one
+/// TransactWriteItems writes the card with the body (new content) and the
+/// published post's tag pages (tags added or removed); an edit of neither
+/// writes the card alone in one UpdateItem. Each is conditioned on the
+/// version read, so a concurrent edit is never overwritten: 412 with
+/// `If-Match`, else 409.
 pub async fn update(table: &Table, caller: &Caller, post_id: PostId, patch: PostPatch, if_match: Option<u64>) -> Result<OwnPostView, Error> {
     let title = patch.title.as_deref().map(title).transpose()?;
     let content = patch.content.as_deref().map(content).transpose()?;
@@ -203,9 +210,19 @@ pub async fn update(table: &Table, caller: &Caller, post_id: PostId, patch: Post
         post.excerpt = excerpt(content);
         values.insert(":excerpt".into(), AttributeValue::S(post.excerpt.clone()));
     }
+    // A published post's tag pages change with its tags, in the same transaction.
+    let (mut tags_added, mut tags_removed) = (Vec::new(), Vec::new());
     if let Some(tags) = tags {
         sets.push("tags = :tags");
         values.insert(":tags".into(), AttributeValue::L(tags.iter().cloned().map(AttributeValue::S).collect()));
+        if let Some(publication) = post.publication.as_deref().filter(|_| post.status == Status::Published) {
+            for tag in tags.iter().filter(|t| !post.tags.contains(t)) {
+                tags_added.push(tag_put(table, post_id, tag, publication)?);
+            }
+            for tag in post.tags.iter().filter(|t| !tags.contains(t)) {
+                tags_removed.push(tag_delete(table, post_id, tag, publication)?);
+            }
+        }
         post.tags = tags;
     }
     let set = format!("SET {}", sets.join(", "));
@@ -213,42 +230,48 @@ pub async fn update(table: &Table, caller: &Caller, post_id: PostId, patch: Post
     post.version += 1;
     post.updated_at = now;
     let conflict = || if if_match.is_some() { version_mismatch() } else { conflict_error() };
-    match &content {
-        Some(content) => {
-            let card = Update::builder()
-                .table_name(table.name())
-                .set_key(Some(keys::post(post_id).to_attributes()))
-                .update_expression(set)
-                .condition_expression(unchanged_since_read)
-                .set_expression_attribute_values(Some(values))
-                .build()
-                .map_err(Error::internal)?;
+    if content.is_some() || !tags_added.is_empty() || !tags_removed.is_empty() {
+        let card = Update::builder()
+            .table_name(table.name())
+            .set_key(Some(keys::post(post_id).to_attributes()))
+            .update_expression(set)
+            .condition_expression(unchanged_since_read)
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(Error::internal)?;
+        let mut transaction = Transaction::new().update(POST, card);
+        if let Some(content) = &content {
             let body =
                 to_item(&PostBody { entity: BODY_ENTITY.into(), post_id, content: content.clone() }, &Placement::new(keys::post_body(post_id)))?;
-            let body = Put::builder().table_name(table.name()).set_item(Some(body)).build().map_err(Error::internal)?;
-            match Transaction::new().update(POST, card).put(BODY, body).send(table).await {
-                Ok(()) => {}
-                Err(Refused::Cancelled(c)) if c.failed(POST) => return Err(conflict()),
-                Err(refused) => return Err(refused.into()),
-            }
+            transaction = transaction.put(BODY, Put::builder().table_name(table.name()).set_item(Some(body)).build().map_err(Error::internal)?);
         }
-        None => {
-            let result = table
-                .client()
-                .update_item()
-                .table_name(table.name())
-                .set_key(Some(keys::post(post_id).to_attributes()))
-                .update_expression(set)
-                .condition_expression(unchanged_since_read)
-                .set_expression_attribute_values(Some(values))
-                .send()
-                .await;
-            match result {
-                Ok(_) => {}
-                Err(err) if update_condition_failed(&err).is_some() => return Err(conflict()),
-                Err(err) if item_too_large(&err) => return Err(item_too_large_error()),
-                Err(err) => return Err(err.into()),
-            }
+        for put in tags_added {
+            transaction = transaction.put(TAG, put);
+        }
+        for delete in tags_removed {
+            transaction = transaction.delete(TAG, delete);
+        }
+        match transaction.send(table).await {
+            Ok(()) => {}
+            Err(Refused::Cancelled(c)) if c.failed(POST) => return Err(conflict()),
+            Err(refused) => return Err(refused.into()),
+        }
+    } else {
+        let result = table
+            .client()
+            .update_item()
+            .table_name(table.name())
+            .set_key(Some(keys::post(post_id).to_attributes()))
+            .update_expression(set)
+            .condition_expression(unchanged_since_read)
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await;
+        match result {
+            Ok(_) => {}
+            Err(err) if update_condition_failed(&err).is_some() => return Err(conflict()),
+            Err(err) if item_too_large(&err) => return Err(item_too_large_error()),
+            Err(err) => return Err(err.into()),
         }
     }
     Ok(OwnPostView::new(post, content.or(old_content).unwrap_or_default()))
@@ -263,31 +286,44 @@ pub struct Published {
     pub published_at: String,
 }
 
-/// Publishes a draft, once: in one TransactWriteItems the post moves
-/// draft → published (owner only; already published is 409), its view
-/// counters are created, and its author gets a `post_published` notification.
+/// Publishes a draft, once: one consistent GetItem reads the card (its
+/// tags), then in one TransactWriteItems the post moves draft → published
+/// (owner only; already published is 409; condition on the version read, so
+/// the tags cannot change in between), its view counters are created, it is
+/// put on each of its tags' pages, and its author gets a `post_published`
+/// notification.
 pub async fn publish(table: &Table, caller: &Caller, post_id: PostId) -> Result<Published, Error> {
+    let Some(post) = read_card(table, post_id).await? else {
+        return Err(not_found());
+    };
+    if post.author_id != caller.user_id {
+        return Err(not_yours());
+    }
+    if post.status == Status::Published {
+        return Err(already_published());
+    }
     let now = clock::now();
-    // The publication's own ULID orders the author's published posts.
-    let publication = ulid::Ulid::new();
+    // The publication's own ULID orders the author's published posts and the tags' pages.
+    let publication = ulid::Ulid::new().to_string();
     let move_it = Update::builder()
         .table_name(table.name())
         .set_key(Some(keys::post(post_id).to_attributes()))
         .update_expression(format!(
-            "SET #status = :published, publishedAt = :now, updatedAt = :now, {} = :posts, {} = :order, version = version + :one REMOVE {}, {}",
+            "SET #status = :published, publishedAt = :now, updatedAt = :now, publication = :order, {} = :posts, {} = :order, version = version + :one REMOVE {}, {}",
             keys::GSI1.pk,
             keys::GSI1.sk,
             keys::GSI2.pk,
             keys::GSI2.sk
         ))
-        .condition_expression("attribute_exists(PK) AND authorId = :me AND #status = :draft")
+        .condition_expression("attribute_exists(PK) AND authorId = :me AND #status = :draft AND version = :read")
         .expression_attribute_names("#status", "status")
         .expression_attribute_values(":published", AttributeValue::S("published".into()))
         .expression_attribute_values(":draft", AttributeValue::S("draft".into()))
         .expression_attribute_values(":now", AttributeValue::S(now.rfc3339()))
         .expression_attribute_values(":posts", AttributeValue::S(keys::published_posts_partition(caller.user_id)))
-        .expression_attribute_values(":order", AttributeValue::S(publication.to_string()))
+        .expression_attribute_values(":order", AttributeValue::S(publication.clone()))
         .expression_attribute_values(":one", AttributeValue::N("1".into()))
+        .expression_attribute_values(":read", AttributeValue::N(post.version.to_string()))
         .expression_attribute_values(":me", AttributeValue::S(caller.user_id.to_string()))
         .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
         .build()
@@ -299,15 +335,54 @@ pub async fn publish(table: &Table, caller: &Caller, post_id: PostId) -> Result<
         let counter = ViewCounter { entity: VIEWS_ENTITY.into(), post_id, shard, views: 0 };
         transaction = transaction.put_new(VIEWS, table, to_item(&counter, &Placement::new(keys::post_views(post_id, shard)))?)?;
     }
+    for tag in &post.tags {
+        transaction = transaction.put(TAG, tag_put(table, post_id, tag, &publication)?);
+    }
     match transaction.send(table).await {
         Ok(()) => Ok(Published { id: post_id, status: Status::Published, published_at: now.rfc3339() }),
-        Err(Refused::Cancelled(c)) if c.failed(POST) => Err(owner_only_failure(
-            c.old(POST).cloned(),
-            caller,
-            Error::Conflict { code: "already_published", message: "this post is already published".into() },
-        )),
+        Err(Refused::Cancelled(c)) if c.failed(POST) => {
+            let old = c.old(POST).cloned();
+            let published = old.as_ref().and_then(|o| o.get("status")).and_then(|s| s.as_s().ok()).is_some_and(|s| s == "published");
+            // Published meanwhile, or edited meanwhile (a lost race: retry).
+            Err(owner_only_failure(old, caller, if published { already_published() } else { conflict_error() }))
+        }
         Err(refused) => Err(refused.into()),
     }
+}
+
+fn already_published() -> Error {
+    Error::Conflict { code: "already_published", message: "this post is already published".into() }
+}
+
+/// The Put of a post's place on one tag's page.
+fn tag_put(table: &Table, post_id: PostId, tag: &str, publication: &str) -> Result<Put, Error> {
+    let item =
+        to_item(&PostTag { entity: TAG_ENTITY.into(), post_id, tag: tag.to_string() }, &Placement::new(keys::post_tag(tag, post_id, publication)))?;
+    Put::builder().table_name(table.name()).set_item(Some(item)).build().map_err(Error::internal)
+}
+
+/// The Delete of a post's place on one tag's page.
+fn tag_delete(table: &Table, post_id: PostId, tag: &str, publication: &str) -> Result<aws_sdk_dynamodb::types::Delete, Error> {
+    let key = keys::post_tag(tag, post_id, publication).to_attributes();
+    aws_sdk_dynamodb::types::Delete::builder().table_name(table.name()).set_key(Some(key)).build().map_err(Error::internal)
+}
+
+/// The published posts with `tag`, newest first: per page, one Query on
+/// each of the tag's shards side by side, merged, then one BatchGetItem of
+/// the page's cards (so counts, titles and names are the cards' own, never
+/// a stale copy). An unknown tag is an empty page.
+pub async fn list_tagged(table: &Table, raw_tag: &str, page: &PageRequest) -> Result<Page<PostSummary>, Error> {
+    let tag = input::tag(raw_tag)?;
+    let page: Page<PostTag> = table.query_sharded_page(&keys::tagged_posts(&tag), page).await?;
+    let cards = crate::bulk::batch_get(table, page.items.iter().map(|t| keys::post(t.post_id)).collect()).await?;
+    let mut by_id: HashMap<String, ListedPost> = HashMap::new();
+    for card in cards {
+        let listed: ListedPost = serde_dynamo::from_item(card)?;
+        by_id.insert(listed.id().to_string(), listed);
+    }
+    // A post deleted a moment ago has no card; the stream processor removes its tags.
+    let items = page.items.iter().filter_map(|t| by_id.remove(&t.post_id.to_string())).map(PostSummary::from).collect();
+    Ok(Page { items, next_cursor: page.next_cursor })
 }
 
 /// Deletes a post (owner only): one conditional DeleteItem. Its comments are

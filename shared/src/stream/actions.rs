@@ -28,9 +28,15 @@ pub async fn run(table: &Table, actions: &[Action], authors: &mut Authors) -> Re
             }
             Action::FanOut { author, post, event_id, at_ms } => fan_out(table, *author, *post, event_id, *at_ms).await?,
             Action::DeleteUserData(user) => delete_user_data(table, *user).await?,
-            Action::DeletePost(post) => {
+            Action::DeletePost { post, tags, publication } => {
                 let mut gone = table.query_keys(&keys::post_items(*post)).await?;
                 gone.extend((0..keys::VIEW_SHARDS).map(|shard| keys::post_views(*post, shard)));
+                for likers in keys::post_likers(*post) {
+                    gone.extend(table.query_keys(&likers).await?);
+                }
+                if let Some(publication) = publication {
+                    gone.extend(tags.iter().map(|tag| keys::post_tag(tag, *post, publication)));
+                }
                 delete_keys(table, gone).await?
             }
             Action::RenameAuthor { author, name } => {

@@ -28,8 +28,9 @@ pub enum Action {
     FanOut { author: UserId, post: PostId, event_id: String, at_ms: u64 },
     /// A deleted account: its keys, notifications, follow edges both ways and posts.
     DeleteUserData(UserId),
-    /// A deleted post: its body, comments and view counters.
-    DeletePost(PostId),
+    /// A deleted post: its body, comments, view counters, likes and places
+    /// on its tags' pages (`publication` orders those).
+    DeletePost { post: PostId, tags: Vec<String>, publication: Option<String> },
     /// A renamed user: the name copied onto their posts.
     RenameAuthor { author: UserId, name: String },
     /// A plan change: the plan recorded on the user's keys.
@@ -89,7 +90,10 @@ pub fn effects(record: &EventRecord) -> Result<Effects, Poison> {
             crate::notifications::ENTITY => notification_effects(image(old)?, image(new)?),
             crate::api_keys::ENTITY => api_key_effects(image(old)?, record),
             crate::posts::VIEWS_ENTITY => view_effects(image(new)?),
-            crate::users::EMAIL_GUARD_ENTITY | MARKER_ENTITY | crate::posts::BODY_ENTITY | crate::schema::ENTITY => Effects::default(),
+            crate::likes::ENTITY => like_effects(image(old)?, image(new)?),
+            crate::users::EMAIL_GUARD_ENTITY | MARKER_ENTITY | crate::posts::BODY_ENTITY | crate::posts::TAG_ENTITY | crate::schema::ENTITY => {
+                Effects::default()
+            }
             other => return Err(format!("unknown entity {other:?}")),
         })
     };
@@ -134,7 +138,7 @@ fn post_effects(old: Option<crate::posts::PostItem>, new: Option<crate::posts::P
         effects.actions.push(Action::FanOut { author: post.author_id, post: post.post_id, event_id, at_ms: at_ms(record) });
     }
     if new.is_none() {
-        effects.actions.push(Action::DeletePost(post.post_id));
+        effects.actions.push(Action::DeletePost { post: post.post_id, tags: post.tags.clone(), publication: post.publication.clone() });
     }
     effects
 }
@@ -142,6 +146,17 @@ fn post_effects(old: Option<crate::posts::PostItem>, new: Option<crate::posts::P
 fn view_effects(new: Option<crate::posts::ViewCounter>) -> Effects {
     let views = new.map(|c| super::ViewTotal { post: c.post_id, shard: c.shard, views: c.views });
     Effects { views, ..Effects::default() }
+}
+
+fn like_effects(old: Option<crate::likes::LikeItem>, new: Option<crate::likes::LikeItem>) -> Effects {
+    let mut effects = Effects::default();
+    let (like, amount) = match (old, new) {
+        (None, Some(like)) => (like, 1),
+        (Some(like), None) => (like, -1),
+        _ => return effects,
+    };
+    effects.deltas.push(Delta { target: keys::post(like.post_id), field: "likeCount", amount });
+    effects
 }
 
 fn comment_effects(old: Option<crate::comments::CommentItem>, new: Option<crate::comments::CommentItem>, record: &EventRecord) -> Effects {

@@ -206,6 +206,8 @@ pub struct World {
     pub spare_key: String,
     /// The owner's `post_published` notification.
     pub notification: String,
+    /// A tag of `published` (and of `draft`), which `other` likes.
+    pub tag: String,
 }
 
 /// The `id` of a 201 answer.
@@ -262,9 +264,10 @@ impl World {
         assert_eq!(upgrade.status, 200, "{}", upgrade.brief());
         let spare_key = created_id(&stack.post("/me/api-keys").key(key).json(json!({"name": name("spare")})).send().await);
         let post = match size {
-            Size::Small => json!({"title": "T", "content": "C"}),
+            Size::Small => json!({"title": "T", "content": "C", "tags": ["rust"]}),
             Size::Largest => json!({"title": largest_text(200), "content": largest_text(100_000), "tags": largest_tags()}),
         };
+        let tag = post["tags"][0].as_str().unwrap().to_string();
         let published = created_id(&stack.post("/posts").key(key).json(post.clone()).send().await);
         let publication = stack.post(&format!("/posts/{published}/publish")).key(key).send().await;
         assert_eq!(publication.status, 200, "{}", publication.brief());
@@ -274,9 +277,11 @@ impl World {
         let comment = created_id(&stack.post(&comment_path).key(key).json(json!({"text": text})).send().await);
         let notifications = stack.get("/me/notifications").key(key).send().await;
         let notification = notifications.body["items"][0]["id"].as_str().expect("the post_published notification").to_string();
+        let liked = stack.put(&format!("/posts/{published}/like")).key(&other.key).send().await;
+        assert_eq!(liked.status, 204, "{}", liked.brief());
         // Counters and notifications settle, so every item has the size it keeps.
         stack.settle().await;
-        Self { owner, other, published, draft, comment, spare_key, notification }
+        Self { owner, other, published, draft, comment, spare_key, notification, tag }
     }
 
     /// A template path with its parameters filled in (publishing takes the
@@ -291,6 +296,7 @@ impl World {
                 "{commentId}" => self.comment.as_str(),
                 "{keyId}" => self.spare_key.as_str(),
                 "{notificationId}" => self.notification.as_str(),
+                "{tag}" => self.tag.as_str(),
                 s if s.starts_with('{') => panic!("World::path has no value for {s} in {method} {template_path}: add one"),
                 s => s,
             })
