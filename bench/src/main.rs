@@ -33,6 +33,8 @@ const BASELINE: &str = "hello";
 /// like the functions, left out of the targets.
 const EXPERIMENTS: &[(&str, &str)] = &[("hello-current-thread", "health"), ("get-post-preconnect", "get-post")];
 const TIMEOUT: Duration = Duration::from_secs(10);
+/// A cgroup folder each function process is moved into, if set.
+const CGROUP_ENV: &str = "QUIRE_BENCH_CGROUP";
 /// Dummy secret for the cursor signer (32+ characters, as in production).
 const CURSOR_KEY: &str = "bench-cursor-signing-key-0123456789abcdef";
 
@@ -291,6 +293,12 @@ impl Bench {
         command.env_clear().envs(self.environment(name)).stdin(Stdio::null()).stdout(log).stderr(err_log).kill_on_drop(true);
         let spawned = Instant::now();
         let mut child = command.spawn().map_err(|e| format!("{}: {e}", self.binary(name).display()))?;
+        // A cgroup (v1) to run the function in, e.g. one whose CPU quota is
+        // the share Lambda gives a memory size; only the function, not the
+        // bench's engine, proxy and Runtime API.
+        if let (Ok(cgroup), Some(pid)) = (std::env::var(CGROUP_ENV), child.id()) {
+            std::fs::write(Path::new(&cgroup).join("cgroup.procs"), pid.to_string()).map_err(|e| format!("{CGROUP_ENV}={cgroup}: {e}"))?;
+        }
         let init = tokio::select! {
             ready = ready => match ready {
                 Ok(Ok(at)) => Ok(at - spawned),

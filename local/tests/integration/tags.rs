@@ -38,12 +38,15 @@ async fn a_tag_page_lists_each_published_post_once_newest_first_across_shards_an
     for n in 0..24 {
         let author = if n % 2 == 0 { &ada } else { &bob };
         tagged.push(publish_tagged(&stack, &author.key, &format!("Rust {n}"), &["Rust", "systems"]).await);
-        publish_tagged(&stack, &author.key, &format!("Other {n}"), &["go"]).await;
+        if n % 4 == 0 {
+            publish_tagged(&stack, &author.key, &format!("Other {n}"), &["go"]).await;
+        }
     }
     // A draft with the tag is not on its page.
     stack.post("/posts").key(&ada.key).json(json!({"title": "Draft", "content": "Soon.", "tags": ["rust"]})).send().await;
     let shards: std::collections::BTreeSet<u32> = tagged.iter().map(|id| shared::keys::tag_shard(shared::ids::PostId::parse(id).unwrap())).collect();
-    assert_eq!(shards.len(), shared::keys::TAG_SHARDS as usize, "the posts spread over every shard");
+    // Shards are picked by the posts' random bits: 24 posts on fewer than 3 of 4 shards is a 1-in-2-million chance.
+    assert!(shards.len() >= 3, "the posts spread over the shards: {shards:?}");
     tagged.reverse();
     for limit in [1, 5, 7, 24, 100] {
         assert_eq!(tag_page(&stack, "rust", limit).await, tagged, "limit {limit}");
