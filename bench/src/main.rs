@@ -9,6 +9,8 @@
 //! HTTPS), `--bin-profile P` (build and run target/P's binaries, e.g.
 //! release-o3 or release-z, for the opt-level experiment), `--report-only` (re-render the
 //! last results with the arm64 zip sizes now in target/lambda).
+//! `QUIRE_BENCH_CGROUP=<cgroup v1 folder>` moves each function process into
+//! that cgroup (e.g. one whose CPU quota is a memory size's share).
 
 mod proxy;
 mod raw;
