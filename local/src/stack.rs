@@ -278,6 +278,11 @@ pub async fn ensure_table(template: &Template, table: &Table) -> Result<(), Stri
     }
     match shared::schema::version(table).await.map_err(|e| unreachable(&e))? {
         shared::schema::VERSION => Ok(()),
+        newer if newer > shared::schema::VERSION => Err(format!(
+            "table {} holds Quire's data model version {newer}, newer than this build's {}: run a newer build, or start afresh with --reset",
+            table.name(),
+            shared::schema::VERSION
+        )),
         older => Err(format!(
             "table {} holds Quire's data model version {older}, and this build reads version {}: posts, indexes and the users listing \
              changed shape, so its data would be misread. Convert it with `cargo run -p local --bin migrate` (same --data-dir or \

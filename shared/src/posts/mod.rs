@@ -229,7 +229,12 @@ pub async fn update(table: &Table, caller: &Caller, post_id: PostId, patch: Post
     let unchanged_since_read = "attribute_exists(PK) AND version = :read";
     post.version += 1;
     post.updated_at = now;
-    let conflict = || if if_match.is_some() { version_mismatch() } else { conflict_error() };
+    // The condition failed: deleted meanwhile (404), or edited meanwhile.
+    let conflict = |old: Option<&Item>| match old {
+        None => not_found(),
+        Some(_) if if_match.is_some() => version_mismatch(),
+        Some(_) => conflict_error(),
+    };
     if content.is_some() || !tags_added.is_empty() || !tags_removed.is_empty() {
         let card = Update::builder()
             .table_name(table.name())
@@ -237,6 +242,7 @@ pub async fn update(table: &Table, caller: &Caller, post_id: PostId, patch: Post
             .update_expression(set)
             .condition_expression(unchanged_since_read)
             .set_expression_attribute_values(Some(values))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(Error::internal)?;
         let mut transaction = Transaction::new().update(POST, card);
@@ -253,7 +259,7 @@ pub async fn update(table: &Table, caller: &Caller, post_id: PostId, patch: Post
         }
         match transaction.send(table).await {
             Ok(()) => {}
-            Err(Refused::Cancelled(c)) if c.failed(POST) => return Err(conflict()),
+            Err(Refused::Cancelled(c)) if c.failed(POST) => return Err(conflict(c.old(POST))),
             Err(refused) => return Err(refused.into()),
         }
     } else {
@@ -265,11 +271,12 @@ pub async fn update(table: &Table, caller: &Caller, post_id: PostId, patch: Post
             .update_expression(set)
             .condition_expression(unchanged_since_read)
             .set_expression_attribute_values(Some(values))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match result {
             Ok(_) => {}
-            Err(err) if update_condition_failed(&err).is_some() => return Err(conflict()),
+            Err(err) if update_condition_failed(&err).is_some() => return Err(conflict(update_condition_failed(&err).flatten().as_ref())),
             Err(err) if item_too_large(&err) => return Err(item_too_large_error()),
             Err(err) => return Err(err.into()),
         }

@@ -33,13 +33,20 @@ impl Totals {
         entry.0 = entry.0.max(total.views);
     }
 
-    /// Copies each total onto its card: one UpdateItem per counter. On
-    /// failure, the batch position to retry from.
+    /// Copies each total onto its card: one UpdateItem per counter. Every
+    /// counter is tried; on failure, the batch position to retry from is the
+    /// earliest record of any counter not copied (Lambda takes the records
+    /// before it as done, so none of theirs may be missing).
     pub async fn apply(&self, table: &Table) -> Result<(), (usize, Error)> {
+        let mut first_failure: Option<(usize, Error)> = None;
         for ((post, shard), (views, record)) in &self.0 {
-            copy(table, *post, *shard, *views).await.map_err(|e| (*record, e))?;
+            if let Err(e) = copy(table, *post, *shard, *views).await
+                && first_failure.as_ref().is_none_or(|(at, _)| record < at)
+            {
+                first_failure = Some((*record, e));
+            }
         }
-        Ok(())
+        first_failure.map_or(Ok(()), Err)
     }
 }
 
