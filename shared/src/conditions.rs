@@ -20,7 +20,7 @@ pub fn update_condition_failed(err: &SdkError<UpdateItemError>) -> Option<Option
 
 /// The error for a transaction that lost a race: the client may retry.
 pub fn conflict_error() -> crate::Error {
-    crate::Error::Conflict { code: "transaction_conflict", message: "a concurrent request changed the same data; retry the request".into() }
+    crate::Error::transaction_conflict()
 }
 
 /// Whether DynamoDB refused a write because the item would pass 400 KB

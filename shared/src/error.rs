@@ -98,12 +98,24 @@ impl Error {
     }
 }
 
+impl Error {
+    /// A concurrent request changed the same data: the client may retry.
+    pub fn transaction_conflict() -> Self {
+        Self::Conflict { code: "transaction_conflict", message: "a concurrent request changed the same data; retry the request".into() }
+    }
+}
+
 impl<E, R> From<aws_sdk_dynamodb::error::SdkError<E, R>> for Error
 where
-    E: std::error::Error + Send + Sync + 'static,
+    E: std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     fn from(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
+        // A single write that met a transaction under way on its item: a lost
+        // race, which the SDK does not retry; the client may (409).
+        if err.as_service_error().and_then(|e| e.code()) == Some("TransactionConflictException") {
+            return Self::transaction_conflict();
+        }
         Self::Internal(aws_sdk_dynamodb::error::DisplayErrorContext(err).to_string())
     }
 }

@@ -6,7 +6,10 @@ use local::demo::{Sizes, fill};
 
 #[tokio::test]
 async fn demo_data_fills_the_stack() {
-    let stack = TestStack::start().await;
+    // Sixteen requests at a time, many of them transactions.
+    let Some(stack) = TestStack::requiring(local::testing::Guarantee::IsolatedTransactions, "demo_data_fills_the_stack").await else {
+        return;
+    };
     let sizes = Sizes { users: 8, posts: 20, comments: 15, follows: 12, seed: 1 };
     let summary = fill(stack.url(), &sizes, false).await.unwrap();
     assert_eq!((summary.users, summary.posts, summary.comments), (8, 20, 15));

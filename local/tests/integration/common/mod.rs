@@ -277,10 +277,23 @@ impl World {
         let comment = created_id(&stack.post(&comment_path).key(key).json(json!({"text": text})).send().await);
         let notifications = stack.get("/me/notifications").key(key).send().await;
         let notification = notifications.body["items"][0]["id"].as_str().expect("the post_published notification").to_string();
-        let liked = stack.put(&format!("/posts/{published}/like")).key(&other.key).send().await;
+        // On an engine without isolated transactions (moto), a stream
+        // processor's transaction running at the same moment can make this one
+        // fail; ask again a few times before calling it a failure.
+        let mut liked = stack.put(&format!("/posts/{published}/like")).key(&other.key).send().await;
+        for _ in 0..5 {
+            if liked.status == 204 || stack.offers(local::testing::Guarantee::IsolatedTransactions) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            liked = stack.put(&format!("/posts/{published}/like")).key(&other.key).send().await;
+        }
         assert_eq!(liked.status, 204, "{}", liked.brief());
-        // Counters and notifications settle, so every item has the size it keeps.
-        stack.settle().await;
+        // Counters and notifications settle, so every item has the size it
+        // keeps when capacity is measured (only engines that report it).
+        if stack.offers(local::testing::Guarantee::ExactConsumedCapacity) {
+            stack.settle().await;
+        }
         Self { owner, other, published, draft, comment, spare_key, notification, tag }
     }
 
