@@ -36,11 +36,20 @@ pub enum Guarantee {
     /// table and each index apart. moto 5 reports none for
     /// TransactWriteItems and counts a Query of an index against the table too.
     ExactConsumedCapacity,
+    /// A conditional write is checked and applied as one step, however many
+    /// requests race on the item. moto 5's server can let two concurrent
+    /// conditional UpdateItems on one item both pass (seen once in CI).
+    AtomicConditionalWrites,
 }
 
 impl Guarantee {
-    const ALL: [Guarantee; 4] =
-        [Guarantee::TtlSweep, Guarantee::IsolatedTransactions, Guarantee::ExactItemSizeLimit, Guarantee::ExactConsumedCapacity];
+    const ALL: [Guarantee; 5] = [
+        Guarantee::TtlSweep,
+        Guarantee::IsolatedTransactions,
+        Guarantee::ExactItemSizeLimit,
+        Guarantee::ExactConsumedCapacity,
+        Guarantee::AtomicConditionalWrites,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -48,6 +57,7 @@ impl Guarantee {
             Guarantee::IsolatedTransactions => "isolated-transactions",
             Guarantee::ExactItemSizeLimit => "exact-item-size-limit",
             Guarantee::ExactConsumedCapacity => "exact-consumed-capacity",
+            Guarantee::AtomicConditionalWrites => "atomic-conditional-writes",
         }
     }
 
