@@ -74,7 +74,7 @@ pub async fn create(table: &Table, caller: &Caller, input: NewPost, idempotency:
         publication: None,
     };
     let card = to_item(&post, &keys::draft_placement(caller.user_id, post_id))?;
-    let body = to_item(&PostBody { entity: BODY_ENTITY.into(), post_id, content: content.clone() }, &Placement::new(keys::post_body(post_id)))?;
+    let body = body_item(post_id, &content)?;
     let view = OwnPostView::new(post, content);
     let transaction = Transaction::new().put_new(POST, table, card)?.put_new(BODY, table, body)?;
     let Some(request) = idempotency else {
@@ -110,6 +110,11 @@ async fn read(table: &Table, post_id: PostId, consistent: bool) -> Result<Option
         // A body alone: the post was deleted and its body not yet removed.
         (None, _) => Ok(None),
     }
+}
+
+/// The body item holding `content`.
+fn body_item(post_id: PostId, content: &str) -> Result<Item, Error> {
+    to_item(&PostBody { entity: BODY_ENTITY.into(), post_id, content: content.to_string() }, &Placement::new(keys::post_body(post_id)))
 }
 
 /// A post's card alone, read strongly consistent: one GetItem.
@@ -247,8 +252,7 @@ pub async fn update(table: &Table, caller: &Caller, post_id: PostId, patch: Post
             .map_err(Error::internal)?;
         let mut transaction = Transaction::new().update(POST, card);
         if let Some(content) = &content {
-            let body =
-                to_item(&PostBody { entity: BODY_ENTITY.into(), post_id, content: content.clone() }, &Placement::new(keys::post_body(post_id)))?;
+            let body = body_item(post_id, content)?;
             transaction = transaction.put(BODY, Put::builder().table_name(table.name()).set_item(Some(body)).build().map_err(Error::internal)?);
         }
         for put in tags_added {
@@ -274,9 +278,10 @@ pub async fn update(table: &Table, caller: &Caller, post_id: PostId, patch: Post
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
+        let failed = result.as_ref().err().and_then(update_condition_failed);
         match result {
             Ok(_) => {}
-            Err(err) if update_condition_failed(&err).is_some() => return Err(conflict(update_condition_failed(&err).flatten().as_ref())),
+            Err(_) if failed.is_some() => return Err(conflict(failed.flatten().as_ref())),
             Err(err) if item_too_large(&err) => return Err(item_too_large_error()),
             Err(err) => return Err(err.into()),
         }
