@@ -31,6 +31,14 @@ struct Cli {
     /// Seconds between TTL sweeps of the embedded engine (0: never).
     #[arg(long, default_value_t = 10)]
     ttl_sweep_seconds: u64,
+    /// Authors with this many followers are pulled into feeds, not pushed
+    /// (default: template.yaml's FeedPushLimit).
+    #[arg(long)]
+    feed_push_limit: Option<u64>,
+    /// Milliseconds of fan-out per stream-processor invocation (default:
+    /// template.yaml's FanOutBudgetMs).
+    #[arg(long)]
+    fan_out_budget_ms: Option<u64>,
     /// The SAM template to serve.
     #[arg(long, default_value_os_t = local::template::default_path())]
     template: PathBuf,
@@ -49,10 +57,28 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
+/// The feed settings the flags override, if any (the rest from template.yaml).
+fn feed_settings(cli: &Cli) -> Result<Option<shared::feed::Settings>, String> {
+    if cli.feed_push_limit.is_none() && cli.fan_out_budget_ms.is_none() {
+        return Ok(None);
+    }
+    let template = local::template::Template::load(&cli.template)?;
+    let environment = template.functions.iter().find(|f| f.stream.is_some()).map(|f| f.environment.clone()).unwrap_or_default();
+    let mut settings = shared::feed::Settings::from_variables(|name| environment.get(name).cloned()).map_err(|e| e.to_string())?;
+    if let Some(limit) = cli.feed_push_limit {
+        settings.push_limit = limit.max(1);
+    }
+    if let Some(ms) = cli.fan_out_budget_ms {
+        settings.budget = std::time::Duration::from_millis(ms);
+    }
+    Ok(Some(settings))
+}
+
 async fn run(cli: Cli) -> Result<(), String> {
     if cli.reset && cli.data_dir.exists() {
         std::fs::remove_dir_all(&cli.data_dir).map_err(|e| format!("resetting {}: {e}", cli.data_dir.display()))?;
     }
+    let feed = feed_settings(&cli)?;
     let storage = match (cli.dynamodb_endpoint, cli.in_memory) {
         (Some(endpoint), _) => Storage::External { endpoint },
         (None, true) => Storage::InMemory,
@@ -64,7 +90,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Storage::External { endpoint } => format!("at {endpoint}"),
     };
     let ttl_sweep_every = (cli.ttl_sweep_seconds > 0).then(|| std::time::Duration::from_secs(cli.ttl_sweep_seconds));
-    let options = Options { template: cli.template, storage, table_name: cli.table_name, port: cli.port, ttl_sweep_every, attach_stream: true };
+    let options = Options { template: cli.template, storage, table_name: cli.table_name, port: cli.port, ttl_sweep_every, attach_stream: true, feed };
     let stack = LocalStack::start(options).await?;
     let engine = stack.engine().map(|e| format!(" (engine at {})", e.endpoint())).unwrap_or_default();
     tracing::info!("table {:?} {described}{engine}", stack.table().name());

@@ -38,6 +38,9 @@ pub struct Options {
     /// Run the stream processor's event-source mapping (tests that deliver
     /// records themselves turn it off).
     pub attach_stream: bool,
+    /// The home feed's settings for the stream processor; `None` takes its
+    /// environment in template.yaml (the parameters' defaults).
+    pub feed: Option<shared::feed::Settings>,
 }
 
 pub struct LocalStack {
@@ -86,7 +89,7 @@ impl LocalStack {
             Storage::Folder(dir) => Files { checkpoint: Some(dir.join(CHECKPOINT_FILE)), dead_letters: dir.join(DEAD_LETTER_FILE) },
             _ => Files { checkpoint: None, dead_letters: std::env::temp_dir().join(format!("quire-{}-{DEAD_LETTER_FILE}", ulid::Ulid::new())) },
         };
-        let stream = if options.attach_stream { start_stream(&template, &table, &endpoint, files).await? } else { None };
+        let stream = if options.attach_stream { start_stream(&template, &table, &endpoint, files, options.feed).await? } else { None };
         let sweeper = match (&engine, options.ttl_sweep_every) {
             (Some(engine), Some(every)) => Some(spawn_sweeper(engine.database().clone(), every)),
             _ => None,
@@ -219,7 +222,13 @@ impl Drop for LocalStack {
 }
 
 /// Starts the event-source mapping of the template's stream function.
-async fn start_stream(template: &Template, table: &Table, endpoint: &str, files: Files) -> Result<Option<Mapping>, String> {
+async fn start_stream(
+    template: &Template,
+    table: &Table,
+    endpoint: &str,
+    files: Files,
+    feed: Option<shared::feed::Settings>,
+) -> Result<Option<Mapping>, String> {
     let Some((function, settings)) = template.functions.iter().find_map(|f| f.stream.clone().map(|s| (f, s))) else {
         return Ok(None);
     };
@@ -233,7 +242,14 @@ async fn start_stream(template: &Template, table: &Table, endpoint: &str, files:
     let Some(stream_arn) = described.table.and_then(|t| t.latest_stream_arn) else {
         return Err("the table has no stream".into());
     };
-    Mapping::start(streams_client(endpoint), table.clone(), stream_arn, handler, settings, files).map(Some)
+    // The function's environment as the template sets it, as in Lambda.
+    let feed = match feed {
+        Some(feed) => feed,
+        None => shared::feed::Settings::from_variables(|name| function.environment.get(name).cloned())
+            .map_err(|e| format!("{}: {e}", function.logical_id))?,
+    };
+    let table = table.clone().with_feed_settings(feed);
+    Mapping::start(streams_client(endpoint), table, stream_arn, handler, settings, files).map(Some)
 }
 
 fn streams_client(endpoint: &str) -> aws_sdk_dynamodbstreams::Client {

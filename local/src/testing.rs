@@ -88,9 +88,15 @@ pub struct TestStack {
 impl TestStack {
     /// The stack on the engine chosen by the environment (see the module doc).
     pub async fn start() -> Self {
+        Self::with_feed(None).await
+    }
+
+    /// The stack with these home-feed settings for its stream processor
+    /// (`None`: the template's), on the engine chosen by the environment.
+    pub async fn with_feed(feed: Option<shared::feed::Settings>) -> Self {
         match std::env::var(EXTERNAL_ENDPOINT_ENV) {
-            Ok(endpoint) if !endpoint.is_empty() => Self::on_endpoint(&endpoint).await,
-            _ => Self::launch(Storage::InMemory, "quire".into(), None, true).await,
+            Ok(endpoint) if !endpoint.is_empty() => Self::external(&endpoint, feed).await,
+            _ => Self::launch(Storage::InMemory, "quire".into(), None, true, feed).await,
         }
     }
 
@@ -129,18 +135,28 @@ impl TestStack {
 
     /// A stack whose stream nobody reads: the test delivers records itself.
     pub async fn without_stream() -> Self {
-        Self::launch(Storage::InMemory, "quire".into(), None, false).await
+        Self::launch(Storage::InMemory, "quire".into(), None, false, None).await
     }
 
     /// The stack on an external endpoint, in a table of its own.
     pub async fn on_endpoint(endpoint: &str) -> Self {
-        let name = format!("quire-test-{}", ulid::Ulid::new().to_string().to_lowercase());
-        let storage = Storage::External { endpoint: endpoint.to_string() };
-        Self::launch(storage, name.clone(), Some((endpoint.to_string(), name)), true).await
+        Self::external(endpoint, None).await
     }
 
-    async fn launch(storage: Storage, table_name: String, external: Option<(String, String)>, attach_stream: bool) -> Self {
-        let options = Options { template: crate::template::default_path(), storage, table_name, port: 0, ttl_sweep_every: None, attach_stream };
+    async fn external(endpoint: &str, feed: Option<shared::feed::Settings>) -> Self {
+        let name = format!("quire-test-{}", ulid::Ulid::new().to_string().to_lowercase());
+        let storage = Storage::External { endpoint: endpoint.to_string() };
+        Self::launch(storage, name.clone(), Some((endpoint.to_string(), name)), true, feed).await
+    }
+
+    async fn launch(
+        storage: Storage,
+        table_name: String,
+        external: Option<(String, String)>,
+        attach_stream: bool,
+        feed: Option<shared::feed::Settings>,
+    ) -> Self {
+        let options = Options { template: crate::template::default_path(), storage, table_name, port: 0, ttl_sweep_every: None, attach_stream, feed };
         let stack = LocalStack::start(options).await.unwrap_or_else(|e| panic!("the test stack did not start: {e}"));
         Self { stack: Some(stack), external }
     }

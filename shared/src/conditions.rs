@@ -35,3 +35,17 @@ pub fn item_too_large_error() -> crate::Error {
         message: format!("the item would exceed DynamoDB's 400 KB ({} bytes) item limit", crate::item_size::MAX_ITEM_BYTES),
     }
 }
+
+/// A conditional write's result: true if it was made, false if its
+/// condition failed; any other failure is an error.
+pub fn written<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<bool, crate::Error>
+where
+    E: std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(err) if err.as_service_error().is_some_and(|e| e.code() == Some("ConditionalCheckFailedException")) => Ok(false),
+        Err(err) => Err(err.into()),
+    }
+}

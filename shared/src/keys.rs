@@ -429,8 +429,45 @@ pub fn unread_notifications(user: UserId) -> Listing {
     Listing::in_index(format!("unread:{user}"), GSI2, unread_partition(user), true)
 }
 
+/// A post in a follower's home feed, pushed there by the stream processor:
+/// `USER#<follower>` / `FEED#<publication ULID>`, so the feed sorts by
+/// publication like the authors' own listings.
+pub fn feed_item(user: UserId, publication: &str) -> Key {
+    Key { pk: user_partition(user), sk: format!("{FEED_PREFIX}{publication}") }
+}
+pub const FEED_PREFIX: &str = "FEED#";
+
+/// A user's pushed feed items (read by key range, newest first).
+pub fn feed(user: UserId) -> Listing {
+    Listing::in_table(format!("feed:{user}"), user_partition(user), FEED_PREFIX, true)
+}
+
+/// The name a feed cursor is signed with: a cursor resumes only its own
+/// user's feed.
+pub fn feed_cursor_name(user: UserId) -> String {
+    format!("home-feed:{user}")
+}
+
+/// That `user` follows `author`, an author whose posts are pulled into the
+/// feed rather than pushed: `USER#<user>` / `PULL#<author>`.
+pub fn pull_marker(user: UserId, author: UserId) -> Key {
+    Key { pk: user_partition(user), sk: format!("{PULL_PREFIX}{author}") }
+}
+pub const PULL_PREFIX: &str = "PULL#";
+
+/// The authors whose posts `user`'s feed pulls.
+pub fn pull_markers(user: UserId) -> Listing {
+    Listing::in_table(format!("pulls:{user}"), user_partition(user), PULL_PREFIX, false)
+}
+
+/// A fan-out that did not finish in one invocation's budget:
+/// `FANOUT#<job>` / `FANOUT`. Its own stream records carry it on.
+pub fn fan_out_job(job: &str) -> Key {
+    Key { pk: format!("FANOUT#{job}"), sk: "FANOUT".into() }
+}
+
 /// Everything in a user's own partition (profile, keys, notifications,
-/// followers), for removing a deleted account.
+/// followers, feed), for removing a deleted account.
 pub fn user_items(user: UserId) -> Listing {
     Listing { name: format!("user:{user}"), index: None, partition: user_partition(user), sort_prefix: None, newest_first: false }
 }

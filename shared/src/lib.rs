@@ -10,6 +10,8 @@ pub mod conditions;
 pub mod counter;
 pub mod cursor;
 pub mod error;
+pub mod feed;
+pub mod feed_settings;
 pub mod follows;
 pub mod https;
 pub mod idempotency;

@@ -33,17 +33,34 @@ impl Table {
     /// ends before that many. A Query stops at 1 MB: then this asks again
     /// from where it stopped, so a page is never short because of it (with
     /// listings of small items, as every indexed one is, it never happens).
-    async fn read(&self, listing: &Listing, mut start: Option<Item>, want: i32) -> Result<(Vec<Item>, bool), Error> {
-        let mut items: Vec<Item> = Vec::new();
-        loop {
-            let output = self.query_of(listing).limit(want - items.len() as i32).set_exclusive_start_key(start).send().await?;
-            items.extend(output.items.unwrap_or_default());
-            match output.last_evaluated_key {
-                Some(key) if (items.len() as i32) < want => start = Some(key),
-                // A last evaluated key after a full read may or may not have more behind it.
-                _ => return Ok((items.len() as i32) < want).map(|ended| (items, ended)),
-            }
-        }
+    async fn read(&self, listing: &Listing, start: Option<Item>, want: i32) -> Result<(Vec<Item>, bool), Error> {
+        read_from(self.query_of(listing), start, want).await
+    }
+
+    /// Up to `want` items of `listing` whose sort key lies between `from` and
+    /// `to` (both included), in the listing's direction; and whether there
+    /// are no more. For listings ordered by ULID, where a range is a time span.
+    pub async fn read_between(&self, listing: &Listing, from: &str, to: &str, want: i32) -> Result<(Vec<Item>, bool), Error> {
+        let query = self
+            .client()
+            .query()
+            .table_name(self.name())
+            .set_index_name(listing.index.map(|i| i.name.to_string()))
+            .key_condition_expression("#pk = :pk AND #sk BETWEEN :from AND :to")
+            .expression_attribute_names("#pk", listing.partition_attribute())
+            .expression_attribute_names("#sk", listing.sort_attribute())
+            .expression_attribute_values(":pk", AttributeValue::S(listing.partition.clone()))
+            .expression_attribute_values(":from", AttributeValue::S(from.into()))
+            .expression_attribute_values(":to", AttributeValue::S(to.into()))
+            .scan_index_forward(!listing.newest_first);
+        read_from(query, None, want).await
+    }
+
+    /// Up to `want` items of `listing` after `start`, read strongly
+    /// consistent (the stream processor's fan-out walks followers this way),
+    /// and whether the listing ends there.
+    pub async fn read_consistent(&self, listing: &Listing, start: Option<Item>, want: i32) -> Result<(Vec<Item>, bool), Error> {
+        read_from(self.query_of(listing).consistent_read(true), start, want).await
     }
 
     /// One page of `listing`: one Query (more only past 1 MB, see [`Self::read`]).
@@ -151,6 +168,21 @@ async fn every_page(query: QueryFluentBuilder) -> Result<Vec<Item>, Error> {
     }
 }
 
+/// Up to `want` items `query` finds from `start`, and whether it ends before
+/// that many: asks again past 1 MB (see [`Table::read`]).
+async fn read_from(query: QueryFluentBuilder, mut start: Option<Item>, want: i32) -> Result<(Vec<Item>, bool), Error> {
+    let mut items: Vec<Item> = Vec::new();
+    loop {
+        let output = query.clone().limit(want - items.len() as i32).set_exclusive_start_key(start).send().await?;
+        items.extend(output.items.unwrap_or_default());
+        match output.last_evaluated_key {
+            Some(key) if (items.len() as i32) < want => start = Some(key),
+            // A last evaluated key after a full read may or may not have more behind it.
+            _ => return Ok((items.len() as i32) < want).map(|ended| (items, ended)),
+        }
+    }
+}
+
 /// Where `item` sits in `listing`: what its cursor holds.
 fn position(listing: &Listing, item: &Item) -> Item {
     listing.position_attributes().into_iter().filter_map(|a| item.get(a).map(|v| (a.to_string(), v.clone()))).collect()
@@ -218,7 +250,7 @@ impl ShardPositions {
 
 const DONE: &str = "done";
 
-fn invalid_cursor() -> Error {
+pub(crate) fn invalid_cursor() -> Error {
     Error::BadRequest {
         code: "invalid_cursor",
         message: "the cursor is not valid for this listing: pass back nextCursor exactly as it was given".into(),

@@ -31,6 +31,7 @@ pub struct Table {
     client: aws_sdk_dynamodb::Client,
     name: Arc<str>,
     cursors: Cursors,
+    feed: crate::feed_settings::Settings,
 }
 
 impl Table {
@@ -48,7 +49,7 @@ impl Table {
             Error::Internal(detail) => Error::internal(format!("{CURSOR_SIGNING_KEY_ENV}: {detail}")),
             other => other,
         })?;
-        Self::in_aws(&name, cursors).await
+        Ok(Self::in_aws(&name, cursors).await?.with_feed_settings(crate::feed_settings::Settings::from_env()?))
     }
 
     /// The table `name` in AWS, reached with the standard AWS environment
@@ -99,7 +100,16 @@ impl Table {
 
     fn with_config(config: aws_sdk_dynamodb::config::Builder, name: impl Into<Arc<str>>, cursors: Cursors) -> Self {
         let client = aws_sdk_dynamodb::Client::from_conf(config.interceptor(RoundTripCounter).build());
-        Self { client, name: name.into(), cursors }
+        Self { client, name: name.into(), cursors, feed: crate::feed_settings::Settings::default() }
+    }
+
+    /// The same table, with these home-feed settings (the stream processor's).
+    pub fn with_feed_settings(self, feed: crate::feed_settings::Settings) -> Self {
+        Self { feed, ..self }
+    }
+
+    pub fn feed_settings(&self) -> crate::feed_settings::Settings {
+        self.feed
     }
 
     pub fn client(&self) -> &aws_sdk_dynamodb::Client {

@@ -43,6 +43,10 @@ pub struct UserItem {
     /// Kept exact by the key routes, in the same transaction as the key.
     #[serde(default)]
     pub active_key_count: u32,
+    /// Set while the stream processor pulls this author's posts into
+    /// followers' feeds instead of pushing them (crate::feed).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub feed_pulled: bool,
 }
 
 pub const ENTITY: &str = "user";
@@ -194,6 +198,7 @@ pub async fn sign_up(table: &Table, input: SignUp, idempotency: Option<&Idempote
         published_post_count: 0,
         unread_notification_count: 0,
         active_key_count: 1,
+        feed_pulled: false,
     };
     let guard_item = to_item(&EmailGuard { entity: EMAIL_GUARD_ENTITY.into(), user_id }, &Placement::new(keys::email_guard(&email)))?;
     let (key_item, new_key) = api_keys::new_key(user_id, Plan::Free, Some("default".into()), None, now)?;

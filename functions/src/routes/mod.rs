@@ -46,6 +46,7 @@ functions! {
         "unlike-post" => unlike_post, body: false, ["dynamodb:ConditionCheckItem", "dynamodb:DeleteItem"];
         "list-likes" => list_likes, body: false, ["dynamodb:Query"];
         "get-like" => get_like, body: false, ["dynamodb:GetItem"];
+        "list-feed" => list_feed, body: false, ["dynamodb:Query", "dynamodb:BatchGetItem"];
     }
     others [AUTHORIZER, STREAM_PROCESSOR]
 }

@@ -267,6 +267,7 @@ mod tests {
                 other_policies: Vec::new(),
                 stream: None,
                 timeout_seconds: 10,
+                environment: Default::default(),
             })
             .collect();
         let any_handler = functions::FUNCTIONS.iter().find_map(Registered::http).unwrap();
@@ -291,6 +292,7 @@ mod tests {
             other_policies: Vec::new(),
             stream: None,
             timeout_seconds: 10,
+            environment: Default::default(),
         }];
         let cursors = shared::Cursors::new(&[0u8; 32]).unwrap();
         let table_handle = Table::for_endpoint("http://127.0.0.1:9", "t", cursors);

@@ -62,6 +62,10 @@ pub struct Function {
     pub stream: Option<StreamEvent>,
     /// `Timeout` in seconds: its own, else `Globals.Function`'s, else SAM's 3.
     pub timeout_seconds: u64,
+    /// Its own `Environment.Variables` that the template settles: plain
+    /// values, and `!Ref` to a parameter (its `Default`). Others (the table's
+    /// name, a secret) are the local stack's own.
+    pub environment: std::collections::BTreeMap<String, String>,
 }
 
 /// A `Type: DynamoDB` event: how Lambda feeds the stream to the function.
@@ -212,6 +216,30 @@ fn get_att_target(value: &Value) -> Option<String> {
     }
 }
 
+/// A function's own environment variables, as far as the template settles them.
+fn environment(resource: &Value, doc: &Value) -> std::collections::BTreeMap<String, String> {
+    let scalar = |value: &Value| match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    let variables = resource.get("Properties").and_then(|p| p.get("Environment")).and_then(|e| e.get("Variables")).and_then(Value::as_mapping);
+    let mut settled = std::collections::BTreeMap::new();
+    for (name, value) in variables.into_iter().flatten() {
+        let value = match value {
+            Value::Tagged(tagged) if tagged.tag == "Ref" => {
+                tagged.value.as_str().and_then(|param| doc.get("Parameters")?.get(param)?.get("Default")).and_then(scalar)
+            }
+            other => scalar(other),
+        };
+        if let (Some(name), Some(value)) = (name.as_str(), value) {
+            settled.insert(name.to_string(), value);
+        }
+    }
+    settled
+}
+
 fn parse_function(id: &str, resource: &Value, doc: &Value, default_authorizer: Option<&str>) -> Result<Function, String> {
     let timeout_seconds = [resource.get("Properties"), doc.get("Globals").and_then(|g| g.get("Function"))]
         .into_iter()
@@ -250,7 +278,8 @@ fn parse_function(id: &str, resource: &Value, doc: &Value, default_authorizer: O
         routes.push(RouteSpec { method: method.to_ascii_uppercase(), path: path.to_string(), authorizer });
     }
     let (iam_statements, other_policies) = policies(resource);
-    Ok(Function { logical_id: id.to_string(), handler, metadata, routes, iam_statements, other_policies, stream, timeout_seconds })
+    let environment = environment(resource, doc);
+    Ok(Function { logical_id: id.to_string(), handler, metadata, routes, iam_statements, other_policies, stream, timeout_seconds, environment })
 }
 
 #[cfg(test)]

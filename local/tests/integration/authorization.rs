@@ -75,6 +75,7 @@ const EXPECTED: &[(&str, [u16; 7])] = &[
     ("GET /me/likes",                               [401, 403,      403,    403,    403,    200,  200]),
     // The other user likes the world's post; the owner does not.
     ("GET /me/likes/{postId}",                      [401, 403,      403,    403,    403,    200,  404]),
+    ("GET /me/feed",                                [401, 403,      403,    403,    403,    200,  200]),
 ];
 
 /// Whether the owner's own call of an authenticated route succeeds (else

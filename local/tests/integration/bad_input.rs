@@ -329,6 +329,10 @@ async fn fill_listings(stack: &TestStack, world: &World) {
         let reply = stack.put(&format!("/users/{}/follow", followee.id)).key(&follower.key).send().await;
         assert_eq!(reply.status, 204);
     }
+    // Two posts in the owner's home feed (one is the world's own, pushed
+    // when the owner followed its author).
+    publish_new_post(stack, &third.key).await;
+    stack.settle().await;
 }
 
 #[tokio::test]

@@ -2,6 +2,8 @@
 //! restarted on the same data folder: every write that got a 2xx is there,
 //! and the stream resumes from its checkpoint without losing or double
 //! counting a record (the counters end exactly equal to what is stored).
+//! Killed in the middle of a fan-out, it resumes from the saved position:
+//! every follower gets the post and its notification once.
 
 use crate::common::*;
 use serde_json::{Value, json};
@@ -19,9 +21,15 @@ struct Process {
 
 /// `cargo run -p local` on `dir`, serving once `/health` answers.
 async fn start(dir: &std::path::Path) -> Process {
+    start_with(dir, &[]).await
+}
+
+/// The same, with more flags.
+async fn start_with(dir: &std::path::Path, flags: &[&str]) -> Process {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new(env!("CARGO_BIN_EXE_local"))
         .args(["--port", &port.to_string(), "--data-dir", dir.to_str().unwrap()])
+        .args(flags)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -33,6 +41,13 @@ async fn start(dir: &std::path::Path) -> Process {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     Process { child, url }
+}
+
+/// Signs up through the API: the user's id and key.
+async fn sign_up_at(client: reqwest::Client, url: String, name: &'static str) -> (String, String) {
+    let body = json!({"name": name, "email": email(name)});
+    let reply: Value = client.post(format!("{url}/users")).json(&body).send().await.unwrap().json().await.unwrap();
+    (reply["user"]["id"].as_str().unwrap().to_string(), reply["apiKey"]["secret"].as_str().unwrap().to_string())
 }
 
 async fn post(client: &reqwest::Client, url: String, key: &str, body: Option<Value>) -> Option<(u16, Value)> {
@@ -68,14 +83,7 @@ async fn a_sigkill_during_writes_loses_no_acknowledged_write_and_counts_each_onc
     let dir = std::env::temp_dir().join(format!("quire-crash-{}", ulid::Ulid::new()));
     let client = reqwest::Client::new();
     let mut stack = start(&dir).await;
-    let sign_up = |name: &'static str, url: String| {
-        let client = client.clone();
-        async move {
-            let body = json!({"name": name, "email": email(name)});
-            let reply: Value = client.post(format!("{url}/users")).json(&body).send().await.unwrap().json().await.unwrap();
-            (reply["user"]["id"].as_str().unwrap().to_string(), reply["apiKey"]["secret"].as_str().unwrap().to_string())
-        }
-    };
+    let sign_up = |name: &'static str, url: String| sign_up_at(client.clone(), url, name);
     let (author, author_key) = sign_up("author", stack.url.clone()).await;
     let (post_status, draft) = post(&client, format!("{}/posts", stack.url), &author_key, Some(json!({"title": "T", "content": "C"}))).await.unwrap();
     assert_eq!(post_status, 201);
@@ -140,6 +148,73 @@ async fn a_sigkill_during_writes_loses_no_acknowledged_write_and_counts_each_onc
     assert_eq!(counts().await, (stored.len(), followers), "counted exactly once");
     println!("crash: {} comments acknowledged before SIGKILL, {} stored, {followers} follows, 0 lost", acknowledged.len(), stored.len());
 
+    stack.child.kill().unwrap();
+    stack.child.wait().unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_fan_out_killed_midway_reaches_every_follower_once_after_the_restart() {
+    const FOLLOWERS: usize = 300;
+    let dir = std::env::temp_dir().join(format!("quire-crash-fan-out-{}", ulid::Ulid::new()));
+    let client = reqwest::Client::new();
+    // One page of 100 followers per invocation, so the fan-out spans several.
+    let budget = ["--fan-out-budget-ms", "1"];
+    let mut stack = start_with(&dir, &budget).await;
+    let sign_up = |name: &'static str, url: String| sign_up_at(client.clone(), url, name);
+    let (author, author_key) = sign_up("author", stack.url.clone()).await;
+    let mut followers = Vec::new();
+    for _ in 0..FOLLOWERS {
+        let (id, key) = sign_up("follower", stack.url.clone()).await;
+        let follow = client.put(format!("{}/users/{author}/follow", stack.url)).bearer_auth(&key).send().await.unwrap();
+        assert_eq!(follow.status(), 204);
+        followers.push((id, key));
+    }
+    let started = Instant::now();
+    loop {
+        let user: Value = client.get(format!("{}/users/{author}", stack.url)).send().await.unwrap().json().await.unwrap();
+        if user["followerCount"] == FOLLOWERS {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the follows were not counted");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, draft) = post(&client, format!("{}/posts", stack.url), &author_key, Some(json!({"title": "T", "content": "C"}))).await.unwrap();
+    assert_eq!(status, 201);
+    let post_id = draft["id"].as_str().unwrap().to_string();
+    let feed_of = |url: String, key: String| {
+        let client = client.clone();
+        async move {
+            let page: Value = client.get(format!("{url}/me/feed")).bearer_auth(key).send().await.unwrap().json().await.unwrap();
+            page["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+        }
+    };
+    post(&client, format!("{}/posts/{post_id}/publish", stack.url), &author_key, None).await.unwrap();
+    // Followers are walked in id order: kill once the first has the post and the last not yet.
+    let (first, last) = (followers[0].1.clone(), followers[FOLLOWERS - 1].1.clone());
+    let started = Instant::now();
+    while feed_of(stack.url.clone(), first.clone()).await.is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(30), "the fan-out did not start");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(feed_of(stack.url.clone(), last.clone()).await.is_empty(), "the fan-out was still under way at the kill");
+    stack.child.kill().unwrap(); // SIGKILL mid-fan-out
+    stack.child.wait().unwrap();
+
+    let mut stack = start_with(&dir, &budget).await;
+    let started = Instant::now();
+    while feed_of(stack.url.clone(), last.clone()).await.is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(60), "the fan-out did not resume");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    for (id, key) in &followers {
+        assert_eq!(feed_of(stack.url.clone(), key.clone()).await, std::slice::from_ref(&post_id), "follower {id}");
+        let notes: Value = client.get(format!("{}/me/notifications", stack.url)).bearer_auth(key).send().await.unwrap().json().await.unwrap();
+        let about: Vec<&Value> = notes["items"].as_array().unwrap().iter().filter(|n| n["postId"] == post_id.as_str()).collect();
+        assert_eq!(about.len(), 1, "follower {id}: one notification, {notes}");
+    }
+    println!("crash: fan-out to {FOLLOWERS} followers killed midway, resumed: each reached once");
     stack.child.kill().unwrap();
     stack.child.wait().unwrap();
     std::fs::remove_dir_all(dir).unwrap();

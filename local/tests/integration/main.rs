@@ -15,6 +15,7 @@ mod demo;
 mod events;
 mod exactly_once;
 mod external_endpoint;
+mod feed;
 mod idempotency;
 mod item_size;
 mod likes;

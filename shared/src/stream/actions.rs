@@ -3,12 +3,14 @@
 //! deletes and copies land on the same items again.
 
 use super::effects::Action;
-use crate::bulk::{batch_write, delete_keys, set_if_exists};
-use crate::ids::{NotificationId, PostId, UserId};
+use super::fan_out::{self, Budget, Job};
+use super::feeds;
+use crate::bulk::{delete_keys, set_if_exists};
+use crate::ids::{PostId, UserId};
 use crate::keys::{self, Key};
 use crate::notifications::{About, Kind, NotificationItem};
 use crate::{Error, Table, clock};
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
 
 /// Post authors already looked up in this batch: a hundred comments on one
@@ -16,7 +18,7 @@ use std::collections::HashMap;
 pub type Authors = HashMap<PostId, Option<UserId>>;
 
 /// Runs one record's actions, in order.
-pub async fn run(table: &Table, actions: &[Action], authors: &mut Authors) -> Result<(), Error> {
+pub async fn run(table: &Table, actions: &[Action], authors: &mut Authors, budget: &Budget) -> Result<(), Error> {
     for action in actions {
         match action {
             Action::Notify(item) => put_once(table, item).await?,
@@ -26,7 +28,16 @@ pub async fn run(table: &Table, actions: &[Action], authors: &mut Authors) -> Re
                     put_once(table, &NotificationItem::new(author, *id, Kind::NewComment, about, clock::now())).await?;
                 }
             }
-            Action::FanOut { author, post, event_id, at_ms } => fan_out(table, *author, *post, event_id, *at_ms).await?,
+            Action::FanOut { author, post, publication, event_id, at_ms } => {
+                // A pulled author's posts reach feeds when they are read, and notify nobody.
+                if !feeds::is_pulled(table, *author).await? {
+                    fan_out::start(table, Job::publication(*author, *post, publication, event_id, *at_ms), budget).await?
+                }
+            }
+            Action::ResumeFanOut(job) => fan_out::resume(table, (**job).clone(), budget).await?,
+            Action::Followed { follower, followee } => feeds::followed(table, *follower, *followee).await?,
+            Action::Unfollowed { follower, followee } => feeds::unfollowed(table, *follower, *followee).await?,
+            Action::FollowersChanged { author, followers, pulled } => feeds::followers_changed(table, *author, *followers, *pulled).await?,
             Action::DeleteUserData(user) => delete_user_data(table, *user).await?,
             Action::DeletePost { post, tags, publication } => {
                 let mut gone = table.query_keys(&keys::post_items(*post)).await?;
@@ -94,25 +105,6 @@ async fn posts_of(table: &Table, author: UserId) -> Result<Vec<Key>, Error> {
     let mut found = table.query_keys(&keys::published_posts(author)).await?;
     found.extend(table.query_keys(&keys::drafts(author)).await?);
     Ok(found)
-}
-
-/// Notifies each follower of `author` about `post`, 25 notifications per
-/// BatchWriteItem. Ids derive from the stream record and the follower, so a
-/// replay rewrites the same items.
-async fn fan_out(table: &Table, author: UserId, post: PostId, event_id: &str, at_ms: u64) -> Result<(), Error> {
-    let now = clock::now();
-    let mut requests = Vec::new();
-    for item in table.query_all(&keys::followers(author), "followerId").await? {
-        let Some(follower) = item.get("followerId").and_then(|v| v.as_s().ok()).and_then(|f| UserId::parse(f).ok()) else {
-            continue;
-        };
-        let id = NotificationId::derived(at_ms, format!("{event_id}/{follower}").as_bytes());
-        let about = About { post_id: Some(post), actor_id: Some(author), comment_id: None };
-        let notification = NotificationItem::new(follower, id, Kind::FollowedAuthorPublished, about, now);
-        let put = PutRequest::builder().set_item(Some(notification.to_item()?)).build().map_err(Error::internal)?;
-        requests.push(WriteRequest::builder().put_request(put).build());
-    }
-    batch_write(table, requests).await
 }
 
 /// Removes what belonged to a deleted account. Deleting its posts and

@@ -24,8 +24,18 @@ pub enum Action {
     Notify(Box<NotificationItem>),
     /// Tell a post's author about a comment (unless they wrote it).
     NotifyPostAuthor { post: PostId, commenter: UserId, comment: CommentId, id: NotificationId },
-    /// Tell every follower of `author` about a published post.
-    FanOut { author: UserId, post: PostId, event_id: String, at_ms: u64 },
+    /// Push a published post into every follower's feed and notify them,
+    /// unless the author is pulled.
+    FanOut { author: UserId, post: PostId, publication: String, event_id: String, at_ms: u64 },
+    /// Go on with a fan-out saved by an earlier invocation.
+    ResumeFanOut(Box<super::fan_out::Job>),
+    /// A new follow: the followee's recent posts into the follower's feed
+    /// (pushed author), or a pull marker (pulled author).
+    Followed { follower: UserId, followee: UserId },
+    /// A follow removed: the followee's posts out of the follower's feed.
+    Unfollowed { follower: UserId, followee: UserId },
+    /// An author's follower count moved: they may cross the push limit.
+    FollowersChanged { author: UserId, followers: u64, pulled: bool },
     /// A deleted account: its keys, notifications, follow edges both ways and posts.
     DeleteUserData(UserId),
     /// A deleted post: its body, comments, view counters, likes and places
@@ -91,9 +101,14 @@ pub fn effects(record: &EventRecord) -> Result<Effects, Poison> {
             crate::api_keys::ENTITY => api_key_effects(image(old)?, record),
             crate::posts::VIEWS_ENTITY => view_effects(image(new)?),
             crate::likes::ENTITY => like_effects(image(old)?, image(new)?),
-            crate::users::EMAIL_GUARD_ENTITY | MARKER_ENTITY | crate::posts::BODY_ENTITY | crate::posts::TAG_ENTITY | crate::schema::ENTITY => {
-                Effects::default()
-            }
+            super::fan_out::JOB_ENTITY => job_effects(image(new)?),
+            crate::users::EMAIL_GUARD_ENTITY
+            | MARKER_ENTITY
+            | crate::posts::BODY_ENTITY
+            | crate::posts::TAG_ENTITY
+            | crate::schema::ENTITY
+            | crate::feed::ITEM_ENTITY
+            | crate::feed::PULL_ENTITY => Effects::default(),
             other => return Err(format!("unknown entity {other:?}")),
         })
     };
@@ -105,6 +120,9 @@ fn user_effects(old: Option<crate::users::UserItem>, new: Option<crate::users::U
     match (old, new) {
         (Some(old), None) if !by_ttl => effects.actions.push(Action::DeleteUserData(old.user_id)),
         (Some(old), Some(new)) => {
+            if old.follower_count != new.follower_count {
+                effects.actions.push(Action::FollowersChanged { author: new.user_id, followers: new.follower_count, pulled: new.feed_pulled });
+            }
             if old.name != new.name {
                 effects.actions.push(Action::RenameAuthor { author: new.user_id, name: new.name.clone() });
             }
@@ -133,14 +151,19 @@ fn post_effects(old: Option<crate::posts::PostItem>, new: Option<crate::posts::P
     if is_ttl_removal(record) {
         return effects;
     }
-    if delta > 0 && old.is_some() {
+    if let Some(publication) = post.publication.clone().filter(|_| delta > 0 && old.is_some()) {
         let event_id = record.event_id.clone();
-        effects.actions.push(Action::FanOut { author: post.author_id, post: post.post_id, event_id, at_ms: at_ms(record) });
+        effects.actions.push(Action::FanOut { author: post.author_id, post: post.post_id, publication, event_id, at_ms: at_ms(record) });
     }
     if new.is_none() {
         effects.actions.push(Action::DeletePost { post: post.post_id, tags: post.tags.clone(), publication: post.publication.clone() });
     }
     effects
+}
+
+/// A saved fan-out (inserted or moved on): carry it on. Its removal means done.
+fn job_effects(new: Option<super::fan_out::Job>) -> Effects {
+    Effects { actions: new.map(|job| Action::ResumeFanOut(Box::new(job))).into_iter().collect(), ..Effects::default() }
 }
 
 fn view_effects(new: Option<crate::posts::ViewCounter>) -> Effects {
@@ -182,10 +205,14 @@ fn follow_effects(old: Option<crate::follows::FollowItem>, new: Option<crate::fo
     };
     effects.deltas.push(Delta { target: keys::profile(edge.followee_id), field: "followerCount", amount });
     effects.deltas.push(Delta { target: keys::profile(edge.follower_id), field: "followingCount", amount });
+    let (follower, followee) = (edge.follower_id, edge.followee_id);
     if amount > 0 {
         let id = NotificationId::derived(at_ms(record), format!("{}/new_follower", record.event_id).as_bytes());
-        let about = About { actor_id: Some(edge.follower_id), ..About::default() };
-        effects.actions.push(Action::Notify(Box::new(NotificationItem::new(edge.followee_id, id, Kind::NewFollower, about, clock::now()))));
+        let about = About { actor_id: Some(follower), ..About::default() };
+        effects.actions.push(Action::Notify(Box::new(NotificationItem::new(followee, id, Kind::NewFollower, about, clock::now()))));
+        effects.actions.push(Action::Followed { follower, followee });
+    } else {
+        effects.actions.push(Action::Unfollowed { follower, followee });
     }
     effects
 }
@@ -233,7 +260,7 @@ mod tests {
         let fields: Vec<(&str, i64)> = effects.deltas.iter().map(|d| (d.field, d.amount)).collect();
         assert_eq!(fields, [("followerCount", 1), ("followingCount", 1)]);
         assert_eq!(effects.deltas[0].target.pk, "USER#01JD7Z5S8M3Q2W9E4R6T8Y0V1A");
-        assert!(matches!(&effects.actions[..], [Action::Notify(n)] if n.kind == Kind::NewFollower));
+        assert!(matches!(&effects.actions[..], [Action::Notify(n), Action::Followed { .. }] if n.kind == Kind::NewFollower));
     }
 
     #[test]

@@ -16,11 +16,14 @@
 //!
 //! One job per module: [`effects`] maps a record to what it means,
 //! [`counting`] applies counter deltas exactly once, [`views`] copies view
-//! totals, [`actions`] runs the rest. This module walks a batch in order and says where it stopped.
+//! totals, [`actions`] runs the rest: [`fan_out`] walks an author's
+//! followers within a time budget, [`feeds`] keeps home feeds. This module walks a batch in order and says where it stopped.
 
 mod actions;
 mod counting;
 mod effects;
+pub mod fan_out;
+mod feeds;
 mod views;
 
 pub use counting::{MARKER_ENTITY, MARKER_TTL_DAYS};
@@ -46,6 +49,8 @@ pub async fn process(table: &Table, records: &[EventRecord]) -> Outcome {
     let mut counted: Vec<Counted> = Vec::new();
     let mut authors = actions::Authors::new();
     let mut view_totals = views::Totals::default();
+    // One fan-out budget for the whole batch: no record waits longer behind another's fan-out.
+    let budget = fan_out::Budget::new(table.feed_settings().budget);
     for (index, record) in records.iter().enumerate() {
         let effects = match effects(record) {
             Ok(effects) => effects,
@@ -55,7 +60,7 @@ pub async fn process(table: &Table, records: &[EventRecord]) -> Outcome {
                 break;
             }
         };
-        if let Err(err) = actions::run(table, &effects.actions, &mut authors).await {
+        if let Err(err) = actions::run(table, &effects.actions, &mut authors, &budget).await {
             tracing::error!(event_id = %record.event_id, error = %err, "stream actions failed");
             outcome = Outcome { failed_at: Some(index), error: Some(err.to_string()) };
             break;

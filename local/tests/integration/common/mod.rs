@@ -187,6 +187,7 @@ pub fn folder_options(dir: &std::path::Path, attach_stream: bool) -> local::Opti
         port: 0,
         ttl_sweep_every: None,
         attach_stream,
+        feed: None,
     }
 }
 
@@ -289,6 +290,10 @@ impl World {
             liked = stack.put(&format!("/posts/{published}/like")).key(&other.key).send().await;
         }
         assert_eq!(liked.status, 204, "{}", liked.brief());
+        // A post of the other user's in the owner's home feed.
+        publish_new_post(stack, &other.key).await;
+        let followed = stack.put(&format!("/users/{}/follow", other.id)).key(key).send().await;
+        assert_eq!(followed.status, 204, "{}", followed.brief());
         // Counters and notifications settle, so every item has the size it
         // keeps when capacity is measured (only engines that report it).
         if stack.offers(local::testing::Guarantee::ExactConsumedCapacity) {
