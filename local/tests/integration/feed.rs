@@ -207,6 +207,13 @@ async fn a_feed_cursor_is_the_callers_own_and_cannot_be_altered() {
     stack.get(&format!("/me/feed?cursor={altered}")).key(&reader.key).send().await.assert_error(400, "invalid_cursor");
     stack.get("/me/feed?limit=0").key(&reader.key).send().await.assert_error(400, "invalid_limit");
     assert_eq!(stack.get(&format!("/me/feed?cursor={cursor}")).key(&reader.key).send().await.status, 200);
+    // A genuine cursor kept past the 30-day window is the end of the feed, not an error.
+    let old = ulid::Ulid::from_parts(shared::clock::now().epoch_seconds() as u64 * 1000 - 31 * 86_400_000, 0).to_string();
+    let position = std::collections::HashMap::from([("before".to_string(), aws_sdk_dynamodb::types::AttributeValue::S(old))]);
+    let reader_id = reader.id.parse().unwrap();
+    let stale = stack.table().cursors().sign(&shared::keys::feed_cursor_name(reader_id), &position).unwrap();
+    let end = stack.get(&format!("/me/feed?cursor={stale}")).key(&reader.key).send().await;
+    assert_eq!((end.status, end.body["items"].as_array().unwrap().len(), &end.body["nextCursor"]), (200, 0, &Value::Null), "{}", end.brief());
 }
 
 #[tokio::test]

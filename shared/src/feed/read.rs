@@ -67,6 +67,10 @@ pub async fn home(table: &Table, caller: &Caller, page: &PageRequest) -> Result<
     let mut shown: Vec<(String, PostSummary)> = Vec::new();
     let mut resume_at: Option<String> = None;
     for round in 0..MAX_ROUNDS {
+        // A position older than the window (a cursor kept for weeks) is the end.
+        if to < from {
+            break;
+        }
         let need = want - shown.len();
         let (candidates, more) = newest(table, &sources, &from, &to, need).await?;
         let Some(last) = candidates.last().map(|c| c.publication.clone()) else { break };

@@ -159,9 +159,19 @@ pub async fn schedule(table: &Table, job: Job) -> Result<(), Error> {
 
 /// Goes on with a job from its stream record, then saves its position (or
 /// removes it, done) on condition that nobody else has moved it meanwhile:
-/// a stale or replayed record stops there.
+/// a stale or replayed record stops there (checked first, and again by the
+/// condition, for a replay running at the same moment).
 pub async fn resume(table: &Table, mut job: Job, budget: &Budget) -> Result<(), Error> {
+    // A record replayed after the job moved on (or finished) does nothing:
+    // one consistent read of the version, so no page is redone and a
+    // finished crossing never sets its flag again.
+    let key = keys::fan_out_job(&job.job_id).to_attributes();
+    let current =
+        table.client().get_item().table_name(table.name()).set_key(Some(key)).projection_expression("version").consistent_read(true).send().await?;
     let read = AttributeValue::N(job.version.to_string());
+    if current.item.as_ref().and_then(|i| i.get("version")) != Some(&read) {
+        return Ok(());
+    }
     let done = run(table, &mut job, budget).await?;
     if done {
         let delete = table.client().delete_item().table_name(table.name()).set_key(Some(keys::fan_out_job(&job.job_id).to_attributes()));
