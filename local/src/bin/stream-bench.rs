@@ -87,7 +87,7 @@ async fn main() {
     let update = table.client().update_item().table_name(table.name()).set_key(Some(shared::keys::profile(large.user_id).to_attributes()));
     update.update_expression("SET followerCount = :n").expression_attribute_values(":n", count).send().await.unwrap();
     let records = fresh(&stack, &filters, &mut seen).await;
-    let job = Job::crossing(large.user_id, Work::Pull, None).job_id;
+    let job = Job::crossing(large.user_id, Work::Pull).job_id;
     let name = format!("{large_followers} followers cross the push limit of {push_limit} (pull markers)");
     rows.push(run(&name, &table, &records, stream.batch_size, Some(&job), large_followers).await);
     // A pulled author publishes: nothing is pushed, nobody notified.

@@ -288,3 +288,35 @@ fn the_template_gives_the_stream_processor_the_documented_feed_settings() {
     assert!(processor.environment.contains_key(shared::feed::PUSH_LIMIT_ENV) && processor.environment.contains_key(shared::feed::BUDGET_ENV));
     assert!(settings.budget.as_secs() * 10 < processor.timeout_seconds, "a budget leaves the rest of the timeout to the batch");
 }
+
+#[tokio::test]
+async fn a_replayed_publication_that_rewrites_a_read_notification_keeps_the_unread_count_exact() {
+    let stack = TestStack::start().await;
+    let ada = sign_up(&stack, "Ada", &email("ada")).await;
+    let bob = sign_up(&stack, "Bob", &email("bob")).await;
+    follow(&stack, &bob, &ada).await;
+    let post = publish_new_post(&stack, &ada.key).await;
+    stack.settle().await;
+    let unread = stack.get("/me/notifications?unread=true").key(&bob.key).send().await;
+    let id = unread.body["items"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(stack.post(&format!("/me/notifications/{id}/read")).key(&bob.key).send().await.status, 200);
+    stack.settle().await;
+    let count = || async { stack.get("/me").key(&bob.key).send().await.body["unreadNotificationCount"].as_u64().unwrap() };
+    assert_eq!(count().await, 0);
+    // Lambda delivers the publication's record again: the fan-out rewrites
+    // Bob's notification, unread, and the count follows it.
+    let records = stack.stream_records().await;
+    let publication = records
+        .into_iter()
+        .find(|r| {
+            r["eventName"] == "MODIFY"
+                && r["dynamodb"]["NewImage"]["postId"]["S"] == post.as_str()
+                && r["dynamodb"]["OldImage"]["status"]["S"] == "draft"
+        })
+        .expect("the publication's record");
+    let outcome = shared::stream::process(stack.table(), &[serde_json::from_value(publication).unwrap()]).await;
+    assert_eq!(outcome.failed_at, None, "{:?}", outcome.error);
+    stack.settle().await;
+    let listed = stack.get("/me/notifications?unread=true").key(&bob.key).send().await.body["items"].as_array().unwrap().len() as u64;
+    assert_eq!((listed, count().await), (1, 1), "the count is the unread notifications'");
+}

@@ -23,33 +23,27 @@ use crate::notifications::{About, Kind, NotificationItem};
 use crate::{Error, Table, clock, to_item};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 pub const JOB_ENTITY: &str = "fanOut";
 /// Followers read per Query: 100 edges of about 150 bytes.
 const FOLLOWERS_PER_PAGE: i32 = 100;
 
-/// The fan-out time one invocation has left, shared by its records. The
-/// first page of followers is always allowed, so every invocation moves
-/// some fan-out on, even when the rest of its batch took the budget.
-#[derive(Debug)]
+/// The fan-out time one invocation has left, shared by its records. Each
+/// fan-out the invocation meets still moves on by one page, so none is
+/// starved by the others in its batch.
+#[derive(Clone, Copy, Debug)]
 pub struct Budget {
     until: Instant,
-    pages: AtomicU64,
 }
 
 impl Budget {
     pub fn new(budget: Duration) -> Self {
-        Self { until: Instant::now() + budget, pages: AtomicU64::new(0) }
+        Self { until: Instant::now() + budget }
     }
 
     fn spent(&self) -> bool {
-        self.pages.load(Ordering::Relaxed) > 0 && Instant::now() >= self.until
-    }
-
-    fn page_done(&self) {
-        self.pages.fetch_add(1, Ordering::Relaxed);
+        Instant::now() >= self.until
     }
 }
 
@@ -83,7 +77,8 @@ pub struct Job {
     pub event_id: Option<String>,
     #[serde(default)]
     pub at_ms: u64,
-    /// When pushed markers expire (Push).
+    /// When pushed markers expire (Push): set as the flag goes, so every
+    /// post published while pulled stays for its whole window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub markers_expire_at: Option<i64>,
     /// The last follower done; none yet when absent.
@@ -111,10 +106,8 @@ impl Job {
 
     /// The fan-out that moves an author's followers to pulling (or back).
     /// One id per direction, so a burst of follows starts it once.
-    pub fn crossing(author: UserId, work: Work, markers_expire_at: Option<i64>) -> Self {
-        let mut job = Self::new(format!("{work:?}#{author}").to_uppercase(), work, author);
-        job.markers_expire_at = markers_expire_at;
-        job
+    pub fn crossing(author: UserId, work: Work) -> Self {
+        Self::new(format!("{work:?}#{author}").to_uppercase(), work, author)
     }
 
     fn new(job_id: String, work: Work, author: UserId) -> Self {
@@ -192,9 +185,15 @@ async fn run(table: &Table, job: &mut Job, budget: &Budget) -> Result<bool, Erro
         set_flag(table, job).await?;
     }
     let listing = keys::followers(job.author_id);
+    let mut first = true;
     loop {
-        if budget.spent() {
+        if !std::mem::take(&mut first) && budget.spent() {
             return Ok(false);
+        }
+        // A crossing overtaken by one the other way (the count swung back)
+        // stops: the later one covers every follower.
+        if job.work != Work::Publication && super::feeds::is_pulled(table, job.author_id).await? != (job.work == Work::Pull) {
+            return Ok(true);
         }
         let start = job.after.map(|after| keys::follow(job.author_id, after).to_attributes());
         let (edges, ended) = table.read_consistent(&listing, start, FOLLOWERS_PER_PAGE).await?;
@@ -208,7 +207,6 @@ async fn run(table: &Table, job: &mut Job, budget: &Budget) -> Result<bool, Erro
             writes.extend(writes_for(job, *follower)?);
         }
         batch_write(table, writes).await?;
-        budget.page_done();
         job.followers_done += followers.len() as u64;
         if let Some(last) = followers.last() {
             job.after = Some(*last);
@@ -221,12 +219,15 @@ async fn run(table: &Table, job: &mut Job, budget: &Budget) -> Result<bool, Erro
 
 /// A crossing's first step, before any follower is read: a follow that
 /// comes after it sees the new flag; one before it is among the followers.
-async fn set_flag(table: &Table, job: &Job) -> Result<(), Error> {
+async fn set_flag(table: &Table, job: &mut Job) -> Result<(), Error> {
     let update = match job.work {
         Work::Publication => return Ok(()),
         Work::Pull => "SET feedPulled = :true",
         Work::Push => "REMOVE feedPulled",
     };
+    if job.work == Work::Push {
+        job.markers_expire_at = Some(clock::now().plus_days(feed::WINDOW_DAYS).epoch_seconds());
+    }
     let request = table
         .client()
         .update_item()

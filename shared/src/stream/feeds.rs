@@ -53,12 +53,8 @@ pub async fn unfollowed(table: &Table, follower: UserId, followee: UserId) -> Re
 pub async fn followers_changed(table: &Table, author: UserId, followers: u64, pulled: bool) -> Result<(), Error> {
     let settings = table.feed_settings();
     match (pulled, settings.pulls(followers, pulled)) {
-        (false, true) => fan_out::schedule(table, Job::crossing(author, Work::Pull, None)).await,
-        (true, false) => {
-            // Markers stay until every post published while pulled has left the window.
-            let until = clock::now().plus_days(feed::WINDOW_DAYS).epoch_seconds();
-            fan_out::schedule(table, Job::crossing(author, Work::Push, Some(until))).await
-        }
+        (false, true) => fan_out::schedule(table, Job::crossing(author, Work::Pull)).await,
+        (true, false) => fan_out::schedule(table, Job::crossing(author, Work::Push)).await,
         _ => Ok(()),
     }
 }
