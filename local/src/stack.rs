@@ -140,7 +140,10 @@ impl LocalStack {
     /// Waits until the stream processor has handled every change so far.
     pub async fn settle(&self) {
         if let Some(stream) = &self.stream {
-            stream.settle(std::time::Duration::from_secs(30)).await.expect("the stream settles");
+            // An external engine (moto in CI) can be many times slower under
+            // a whole test suite's load than the embedded one.
+            let timeout = if self.engine.is_some() { 30 } else { 180 };
+            stream.settle(std::time::Duration::from_secs(timeout)).await.expect("the stream settles");
         }
     }
 

@@ -332,7 +332,7 @@ async fn fill_listings(stack: &TestStack, world: &World) {
     // Two posts in the owner's home feed (one is the world's own, pushed
     // when the owner followed its author).
     publish_new_post(stack, &third.key).await;
-    stack.settle().await;
+    wait_for_feed(stack, owner, 2).await;
 }
 
 #[tokio::test]

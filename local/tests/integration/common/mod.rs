@@ -173,6 +173,20 @@ pub async fn sign_up(stack: &TestStack, name: &str, email: &str) -> User {
     }
 }
 
+/// Waits until the feed of the user with `key` shows `posts` posts (the
+/// stream processor copies them there), on any engine.
+pub async fn wait_for_feed(stack: &TestStack, key: &str, posts: usize) {
+    let started = std::time::Instant::now();
+    loop {
+        let feed = stack.get("/me/feed").key(key).send().await;
+        if feed.body["items"].as_array().is_some_and(|items| items.len() == posts) {
+            return;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(180), "the feed never showed {posts} posts: {}", feed.brief());
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 /// A unique email for a test.
 pub fn email(name: &str) -> String {
     format!("{name}.{}@example.com", ulid::Ulid::new().to_string().to_lowercase())
@@ -294,6 +308,7 @@ impl World {
         publish_new_post(stack, &other.key).await;
         let followed = stack.put(&format!("/users/{}/follow", other.id)).key(key).send().await;
         assert_eq!(followed.status, 204, "{}", followed.brief());
+        wait_for_feed(stack, key, 1).await;
         // Counters and notifications settle, so every item has the size it
         // keeps when capacity is measured (only engines that report it).
         if stack.offers(local::testing::Guarantee::ExactConsumedCapacity) {
