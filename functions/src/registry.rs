@@ -117,7 +117,15 @@ pub const AUTHORIZER: Function = Function {
 pub const STREAM_PROCESSOR: Function = Function {
     name: "stream-processor",
     kind: Kind::Stream(|table, event| Box::pin(crate::stream_processor::handle(table, event))),
-    iam_actions: &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchWriteItem"],
+    iam_actions: &[
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:Query",
+        "dynamodb:BatchWriteItem",
+    ],
     reads_body: false,
 };
 

@@ -27,10 +27,15 @@ const BATCH_GET_MAX_KEYS: usize = 100;
 /// BatchGetItem, 100 keys at a time, retrying unprocessed keys with
 /// exponential backoff. No call for no keys.
 pub async fn batch_get(table: &Table, keys: Vec<Key>) -> Result<Vec<crate::conditions::Item>, Error> {
+    batch_get_read(table, keys, false).await
+}
+
+/// As [`batch_get`], strongly consistent if asked.
+pub async fn batch_get_read(table: &Table, keys: Vec<Key>, consistent: bool) -> Result<Vec<crate::conditions::Item>, Error> {
     let mut found = Vec::new();
     for chunk in keys.chunks(BATCH_GET_MAX_KEYS) {
-        let mut pending =
-            KeysAndAttributes::builder().set_keys(Some(chunk.iter().map(Key::to_attributes).collect())).build().map_err(Error::internal)?;
+        let keys = Some(chunk.iter().map(Key::to_attributes).collect());
+        let mut pending = KeysAndAttributes::builder().set_keys(keys).consistent_read(consistent).build().map_err(Error::internal)?;
         for attempt in 0.. {
             let output = table.client().batch_get_item().request_items(table.name(), pending).send().await?;
             found.extend(output.responses.and_then(|mut r| r.remove(table.name())).unwrap_or_default());

@@ -347,3 +347,40 @@ async fn a_replayed_publication_that_rewrites_a_read_notification_keeps_the_unre
     let listed = stack.get("/me/notifications?unread=true").key(&bob.key).send().await.body["items"].as_array().unwrap().len() as u64;
     assert_eq!((listed, count().await), (1, 1), "the count is the unread notifications'");
 }
+
+#[tokio::test]
+async fn unfollows_racing_a_crossing_leave_markers_for_exactly_the_followers_left() {
+    let stack = TestStack::with_feed(Some(Settings { push_limit: 100, budget: Duration::from_millis(1) })).await;
+    let author = sign_up(&stack, "Author", &email("author")).await;
+    // 150 followers take the author past the limit; half of them unfollow
+    // while the crossing walks them (one page per invocation).
+    let followers = silent_followers(&stack, &author, 150).await;
+    let author_id: shared::ids::UserId = author.id.parse().unwrap();
+    let leaving: Vec<&String> = followers.iter().step_by(2).collect();
+    for follower in &leaving {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let key = shared::keys::follow(author_id, follower.parse().unwrap()).to_attributes();
+        stack.table().client().delete_item().table_name(stack.table().name()).set_key(Some(key)).send().await.unwrap();
+    }
+    stack.settle().await;
+    for (n, follower) in followers.iter().enumerate() {
+        assert_eq!(stored(&stack, follower, "PULL#").await, usize::from(n % 2 == 1), "follower {n}");
+    }
+}
+
+#[tokio::test]
+async fn a_crossing_page_removes_the_markers_it_wrote_for_followers_gone_meanwhile() {
+    let stack = TestStack::without_stream().await;
+    let author = sign_up(&stack, "Author", &email("author")).await;
+    let followers = silent_followers(&stack, &author, 3).await;
+    let author_id: shared::ids::UserId = author.id.parse().unwrap();
+    let ids: Vec<shared::ids::UserId> = followers.iter().map(|f| f.parse().unwrap()).collect();
+    // The walk wrote all three markers; the first follower had unfollowed meanwhile.
+    let markers = ids.iter().map(|f| shared::feed::pull(*f, author_id, None).unwrap()).collect();
+    shared::bulk::batch_write(stack.table(), markers).await.unwrap();
+    let edge = shared::keys::follow(author_id, ids[0]).to_attributes();
+    stack.table().client().delete_item().table_name(stack.table().name()).set_key(Some(edge)).send().await.unwrap();
+    shared::stream::fan_out::drop_unfollowed_markers(stack.table(), author_id, &ids).await.unwrap();
+    let left: Vec<usize> = futures_util::future::join_all(followers.iter().map(|f| stored(&stack, f, "PULL#"))).await;
+    assert_eq!(left, [0, 1, 1]);
+}

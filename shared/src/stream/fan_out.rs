@@ -14,7 +14,7 @@
 //! crash between writes and the saved position rewrites the same items (at
 //! most one budget's worth) and doubles none.
 
-use crate::bulk::batch_write;
+use crate::bulk::{batch_get_read, batch_write, delete_keys};
 use crate::conditions::{Item, written};
 use crate::feed;
 use crate::ids::{NotificationId, PostId, UserId};
@@ -207,6 +207,9 @@ async fn run(table: &Table, job: &mut Job, budget: &Budget) -> Result<bool, Erro
             writes.extend(writes_for(job, *follower)?);
         }
         batch_write(table, writes).await?;
+        if job.work == Work::Pull {
+            drop_unfollowed_markers(table, job.author_id, &followers).await?;
+        }
         job.followers_done += followers.len() as u64;
         if let Some(last) = followers.last() {
             job.after = Some(*last);
@@ -215,6 +218,18 @@ async fn run(table: &Table, job: &mut Job, budget: &Budget) -> Result<bool, Erro
             return Ok(true);
         }
     }
+}
+
+/// Pull markers just written for followers who unfollowed meanwhile (their
+/// unfollow's own cleanup may have run before the marker landed) are
+/// removed: one consistent BatchGetItem of the page's edges. (Public for
+/// its test: the race needs two shards processed at once, which the local
+/// mapping's one worker never does.)
+pub async fn drop_unfollowed_markers(table: &Table, author: UserId, followers: &[UserId]) -> Result<(), Error> {
+    let edges = batch_get_read(table, followers.iter().map(|f| keys::follow(author, *f)).collect(), true).await?;
+    let still: std::collections::HashSet<String> = edges.iter().filter_map(|e| e.get("followerId")?.as_s().ok().cloned()).collect();
+    let gone = followers.iter().filter(|f| !still.contains(&f.to_string())).map(|f| keys::pull_marker(*f, author)).collect();
+    delete_keys(table, gone).await
 }
 
 /// A crossing's first step, before any follower is read: a follow that
