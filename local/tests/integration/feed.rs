@@ -5,7 +5,7 @@
 //! a kill in `crash.rs`.
 
 use crate::common::*;
-use local::testing::TestStack;
+use local::testing::{Guarantee, TestStack};
 use serde_json::{Value, json};
 use shared::feed::Settings;
 use std::time::Duration;
@@ -241,6 +241,11 @@ async fn silent_followers(stack: &TestStack, author: &User, n: usize) -> Vec<Str
 #[tokio::test]
 async fn a_fan_out_resumes_invocation_after_invocation_and_reaches_each_follower_once() {
     let stack = TestStack::with_feed(Some(Settings { push_limit: 10_000, budget: Duration::from_millis(1) })).await;
+    // Followers without accounts make the processor's counter transactions
+    // cancel (no profile to count on), which moto's stream does not survive.
+    if stack.lacks(Guarantee::IsolatedTransactions, "a_fan_out_resumes_invocation_after_invocation_and_reaches_each_follower_once") {
+        return;
+    }
     let author = sign_up(&stack, "Author", &email("author")).await;
     let mut followers = silent_followers(&stack, &author, 249).await;
     let last = sign_up(&stack, "Last", &email("last")).await; // the newest id: walked last
@@ -268,6 +273,11 @@ async fn a_fan_out_resumes_invocation_after_invocation_and_reaches_each_follower
 #[tokio::test]
 async fn publishes_follows_and_unfollows_during_a_fan_out_leave_every_feed_by_the_rules() {
     let stack = TestStack::with_feed(Some(Settings { push_limit: 10_000, budget: Duration::from_millis(1) })).await;
+    // Followers without accounts make the processor's counter transactions
+    // cancel (no profile to count on), which moto's stream does not survive.
+    if stack.lacks(Guarantee::IsolatedTransactions, "publishes_follows_and_unfollows_during_a_fan_out_leave_every_feed_by_the_rules") {
+        return;
+    }
     let author = sign_up(&stack, "Author", &email("author")).await;
     // 140 followers walked first, then 20 with accounts, the last 10 of whom leave.
     let silent = silent_followers(&stack, &author, 140).await;
@@ -351,6 +361,11 @@ async fn a_replayed_publication_that_rewrites_a_read_notification_keeps_the_unre
 #[tokio::test]
 async fn unfollows_racing_a_crossing_leave_markers_for_exactly_the_followers_left() {
     let stack = TestStack::with_feed(Some(Settings { push_limit: 100, budget: Duration::from_millis(1) })).await;
+    // Followers without accounts make the processor's counter transactions
+    // cancel (no profile to count on), which moto's stream does not survive.
+    if stack.lacks(Guarantee::IsolatedTransactions, "unfollows_racing_a_crossing_leave_markers_for_exactly_the_followers_left") {
+        return;
+    }
     let author = sign_up(&stack, "Author", &email("author")).await;
     // 150 followers take the author past the limit; half of them unfollow
     // while the crossing walks them (one page per invocation).
