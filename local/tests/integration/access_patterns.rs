@@ -63,6 +63,9 @@ async fn call(stack: &TestStack, row: &str, authenticated: bool, size: Size) -> 
     let route_key = row.trim_end_matches(WITH_IDEMPOTENCY_KEY);
     let (method, path) = route_key.split_once(' ').unwrap();
     let world = World::build_sized(stack, size).await;
+    if route_key == "GET /me/feed" {
+        wait_for_feed(stack, &world.owner.key, 1).await; // the world waited only where the stream is sure to run
+    }
     let mut request = stack.request(method, &format!("{}{}", world.path(method, path), world.query(route_key)));
     if authenticated {
         // Nobody may follow themself: the follow routes succeed for the other
