@@ -11,6 +11,16 @@ pub fn now() -> Now {
     Now(OffsetDateTime::now_utc())
 }
 
+/// Milliseconds since the epoch, now.
+pub fn now_ms() -> u64 {
+    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).max(0) as u64
+}
+
+/// The moment `ms` milliseconds after the epoch (a stream record's time).
+pub fn from_epoch_ms(ms: u64) -> Now {
+    Now(OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH))
+}
+
 impl Now {
     pub fn rfc3339(&self) -> String {
         self.0.format(&Rfc3339).expect("a current UTC time formats")

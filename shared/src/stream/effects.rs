@@ -161,9 +161,11 @@ fn post_effects(old: Option<crate::posts::PostItem>, new: Option<crate::posts::P
     effects
 }
 
-/// A saved fan-out (inserted or moved on): carry it on. Its removal means done.
+/// A saved fan-out (inserted or moved on): carry it on. One marked done,
+/// or removed, needs nothing.
 fn job_effects(new: Option<super::fan_out::Job>) -> Effects {
-    Effects { actions: new.map(|job| Action::ResumeFanOut(Box::new(job))).into_iter().collect(), ..Effects::default() }
+    let job = new.filter(|job| !job.done);
+    Effects { actions: job.map(|job| Action::ResumeFanOut(Box::new(job))).into_iter().collect(), ..Effects::default() }
 }
 
 fn view_effects(new: Option<crate::posts::ViewCounter>) -> Effects {

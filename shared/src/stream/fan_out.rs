@@ -26,6 +26,12 @@ use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
 pub const JOB_ENTITY: &str = "fanOut";
+/// How long a finished job is kept: past the stream's 24-hour retention, so
+/// no record of its start can still be delivered.
+const DONE_KEPT_DAYS: u32 = 2;
+/// A job not saved for this long has lost its stream record (the mapping's
+/// `MaximumRecordAgeInSeconds`) and may be replaced by a new one.
+const STALE_SECONDS: i64 = 3_600;
 /// Followers read per Query: 100 edges of about 150 bytes.
 const FOLLOWERS_PER_PAGE: i32 = 100;
 
@@ -84,7 +90,20 @@ pub struct Job {
     /// The last follower done; none yet when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<UserId>,
+    /// Unique per saving, so a record of an earlier job of the same id
+    /// never matches.
     pub version: u64,
+    /// When it was last saved (epoch seconds): a job not saved for an hour
+    /// has lost its record (past the mapping's record age) and may be
+    /// replaced.
+    #[serde(default)]
+    pub saved_at: i64,
+    /// Done: kept (TTL two days, beyond the stream's retention) so that a
+    /// replayed publication record does not fan out again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub done: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
     /// How many invocations went on with it, and how many followers it has
     /// written for (for logs and the benchmark).
     #[serde(default)]
@@ -122,39 +141,68 @@ impl Job {
             at_ms: 0,
             markers_expire_at: None,
             after: None,
-            version: 0,
+            version: clock::now_ms(),
+            saved_at: 0,
+            done: false,
+            expires_at: None,
             resumptions: 0,
             followers_done: 0,
         }
     }
 
-    fn item(&self) -> Result<Item, Error> {
+    fn item(&mut self) -> Result<Item, Error> {
+        self.saved_at = clock::now().epoch_seconds();
         to_item(self, &Placement::new(keys::fan_out_job(&self.job_id)))
+    }
+
+    /// The job as kept once done.
+    fn finished(mut self) -> Self {
+        self.done = true;
+        self.expires_at = Some(clock::now().plus_days(DONE_KEPT_DAYS).epoch_seconds());
+        self
     }
 }
 
 /// Starts `job` within the invocation's budget; what is left is saved for
-/// a later one (a job already saved by an earlier delivery is left alone).
+/// a later one. A job of that id already saved or done (a replayed
+/// publication record) is left alone: one consistent GetItem.
 pub async fn start(table: &Table, mut job: Job, budget: &Budget) -> Result<(), Error> {
-    if run(table, &mut job, budget).await? {
+    let key = keys::fan_out_job(&job.job_id).to_attributes();
+    let saved = table.client().get_item().table_name(table.name()).set_key(Some(key)).projection_expression("PK").consistent_read(true);
+    if saved.send().await?.item.is_some() {
         return Ok(());
+    }
+    if run(table, &mut job, budget).await? {
+        let mut done = job.finished();
+        let put = table.client().put_item().table_name(table.name()).set_item(Some(done.item()?));
+        return put.send().await.map(|_| ()).map_err(Into::into);
     }
     schedule(table, job).await
 }
 
 /// Saves a new job for its stream record to carry on (crossings start this
-/// way: the flag changes before the first follower is read). A job of that
-/// id already there is left alone.
-pub async fn schedule(table: &Table, job: Job) -> Result<(), Error> {
-    let put = table.client().put_item().table_name(table.name()).set_item(Some(job.item()?)).condition_expression("attribute_not_exists(PK)");
+/// way). A job of that id under way is left alone; one done, or stale
+/// (its record lost), is replaced.
+pub async fn schedule(table: &Table, mut job: Job) -> Result<(), Error> {
+    let put = table
+        .client()
+        .put_item()
+        .table_name(table.name())
+        .set_item(Some(job.item()?))
+        .condition_expression("attribute_not_exists(PK) OR done = :true OR savedAt < :stale")
+        .expression_attribute_values(":true", AttributeValue::Bool(true))
+        .expression_attribute_values(":stale", AttributeValue::N((clock::now().epoch_seconds() - STALE_SECONDS).to_string()));
     written(put.send().await).map(|_| ())
 }
 
 /// Goes on with a job from its stream record, then saves its position (or
-/// removes it, done) on condition that nobody else has moved it meanwhile:
-/// a stale or replayed record stops there (checked first, and again by the
+/// marks it done) on condition that nobody else has moved it meanwhile: a
+/// stale or replayed record stops there (checked first, and again by the
 /// condition, for a replay running at the same moment).
-pub async fn resume(table: &Table, mut job: Job, budget: &Budget) -> Result<(), Error> {
+pub async fn resume(table: &Table, job: Job, budget: &Budget) -> Result<(), Error> {
+    if job.done {
+        return Ok(());
+    }
     // A record replayed after the job moved on (or finished) does nothing:
     // one consistent read of the version, so no page is redone and a
     // finished crossing never sets its flag again.
@@ -165,16 +213,13 @@ pub async fn resume(table: &Table, mut job: Job, budget: &Budget) -> Result<(), 
     if current.item.as_ref().and_then(|i| i.get("version")) != Some(&read) {
         return Ok(());
     }
+    let mut job = job;
     let done = run(table, &mut job, budget).await?;
-    if done {
-        let delete = table.client().delete_item().table_name(table.name()).set_key(Some(keys::fan_out_job(&job.job_id).to_attributes()));
-        written(delete.condition_expression("version = :read").expression_attribute_values(":read", read).send().await)?;
-    } else {
-        job.version += 1;
-        job.resumptions += 1;
-        let put = table.client().put_item().table_name(table.name()).set_item(Some(job.item()?));
-        written(put.condition_expression("version = :read").expression_attribute_values(":read", read).send().await)?;
-    }
+    let mut next = if done { job.finished() } else { job };
+    next.version = clock::now_ms().max(next.version + 1);
+    next.resumptions += u64::from(!next.done);
+    let put = table.client().put_item().table_name(table.name()).set_item(Some(next.item()?));
+    written(put.condition_expression("version = :read").expression_attribute_values(":read", read).send().await)?;
     Ok(())
 }
 
@@ -182,6 +227,9 @@ pub async fn resume(table: &Table, mut job: Job, budget: &Budget) -> Result<(), 
 /// false) or every follower is done (true).
 async fn run(table: &Table, job: &mut Job, budget: &Budget) -> Result<bool, Error> {
     if job.after.is_none() {
+        if job.work != Work::Publication && !wanted(table, job).await? {
+            return Ok(true);
+        }
         set_flag(table, job).await?;
     }
     let listing = keys::followers(job.author_id);
@@ -191,9 +239,14 @@ async fn run(table: &Table, job: &mut Job, budget: &Budget) -> Result<bool, Erro
             return Ok(false);
         }
         // A crossing overtaken by one the other way (the count swung back)
-        // stops: the later one covers every follower.
+        // stops, as the later one covers every follower; unless the count
+        // has swung again, when it starts over.
         if job.work != Work::Publication && super::feeds::is_pulled(table, job.author_id).await? != (job.work == Work::Pull) {
-            return Ok(true);
+            if !wanted(table, job).await? {
+                return Ok(true);
+            }
+            job.after = None;
+            set_flag(table, job).await?;
         }
         let start = job.after.map(|after| keys::follow(job.author_id, after).to_attributes());
         let (edges, ended) = table.read_consistent(&listing, start, FOLLOWERS_PER_PAGE).await?;
@@ -218,6 +271,13 @@ async fn run(table: &Table, job: &mut Job, budget: &Budget) -> Result<bool, Erro
             return Ok(true);
         }
     }
+}
+
+/// Whether a crossing's direction is what the author's follower count asks
+/// for now (given the flag as it is: the limit's hysteresis).
+async fn wanted(table: &Table, job: &Job) -> Result<bool, Error> {
+    let (followers, pulled) = super::feeds::profile_state(table, job.author_id).await?;
+    Ok(table.feed_settings().pulls(followers, pulled) == (job.work == Work::Pull))
 }
 
 /// Pull markers just written for followers who unfollowed meanwhile (their
@@ -266,7 +326,8 @@ fn writes_for(job: &Job, follower: UserId) -> Result<Vec<aws_sdk_dynamodb::types
             };
             let id = NotificationId::derived(job.at_ms, format!("{event_id}/{follower}").as_bytes());
             let about = About { post_id: Some(post), actor_id: Some(job.author_id), comment_id: None };
-            let notification = NotificationItem::new(follower, id, Kind::FollowedAuthorPublished, about, clock::now());
+            // Dated by the publication's record, so a rewrite is the same item (no stream record).
+            let notification = NotificationItem::new(follower, id, Kind::FollowedAuthorPublished, about, clock::from_epoch_ms(job.at_ms));
             Ok(vec![feed::push(follower, post, job.author_id, publication)?, feed::put_request(notification.to_item()?)?])
         }
         Work::Pull => Ok(vec![feed::pull(follower, job.author_id, None)?]),

@@ -14,19 +14,27 @@ use crate::{Error, Table, clock};
 /// Most posts one follow brings into a feed (an author's posts of the window).
 const BACKFILL_MAX: i32 = 1_000;
 
-/// Whether `author`'s posts are pulled into feeds rather than pushed
-/// (one strongly consistent GetItem of the profile's flag).
+/// Whether `author`'s posts are pulled into feeds rather than pushed.
 pub async fn is_pulled(table: &Table, author: UserId) -> Result<bool, Error> {
+    Ok(profile_state(table, author).await?.1)
+}
+
+/// `author`'s follower count and whether they are pulled: one strongly
+/// consistent GetItem of the profile (a gone account: 0, not pulled).
+pub async fn profile_state(table: &Table, author: UserId) -> Result<(u64, bool), Error> {
     let output = table
         .client()
         .get_item()
         .table_name(table.name())
         .set_key(Some(keys::profile(author).to_attributes()))
-        .projection_expression("feedPulled")
+        .projection_expression("feedPulled, followerCount")
         .consistent_read(true)
         .send()
         .await?;
-    Ok(output.item.and_then(|i| i.get("feedPulled").and_then(|v| v.as_bool().ok()).copied()).unwrap_or(false))
+    let item = output.item.unwrap_or_default();
+    let pulled = item.get("feedPulled").and_then(|v| v.as_bool().ok()).copied().unwrap_or(false);
+    let followers = item.get("followerCount").and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<i64>().ok()).unwrap_or(0).max(0) as u64;
+    Ok((followers, pulled))
 }
 
 /// A new follow: a pull marker for a pulled author, else the author's posts
