@@ -190,7 +190,11 @@ async fn follows_unfollows_deletions_and_renames_show_at_once() {
     assert_eq!(stack.delete("/me").key(&bob.key).send().await.status, 204);
     stack.settle().await;
     assert!(feed(&stack, &reader, 10).await.is_empty());
-    // A deleted account's own feed goes with its partition.
+    // A deleted account's own feed goes with its partition (a cascade after
+    // cascades that cancel counter transactions: moto's stream is gone by now).
+    if stack.lacks(Guarantee::IsolatedTransactions, "follows_unfollows_deletions_and_renames_show_at_once (a deleted account's own feed)") {
+        return;
+    }
     assert!(stored(&stack, &reader.id, "FEED#").await > 0);
     assert_eq!(stack.delete("/me").key(&reader.key).send().await.status, 204);
     stack.settle().await;
