@@ -72,6 +72,15 @@ async fn stored(stack: &TestStack, user: &str, prefix: &str) -> usize {
     output.count as usize
 }
 
+/// The stream record of `post`'s publication (draft → published), as Lambda delivers it.
+async fn publication_record(stack: &TestStack, post: &str) -> Value {
+    let records = stack.stream_records().await;
+    let published = |r: &Value| {
+        r["eventName"] == "MODIFY" && r["dynamodb"]["NewImage"]["postId"]["S"] == post && r["dynamodb"]["OldImage"]["status"]["S"] == "draft"
+    };
+    records.into_iter().find(published).expect("the publication's record")
+}
+
 fn newest_first(mut posts: Vec<String>) -> Vec<String> {
     posts.reverse();
     posts
@@ -279,15 +288,7 @@ async fn a_fan_out_resumes_invocation_after_invocation_and_reaches_each_follower
         job_records.iter().map(|r| (r["eventName"].as_str().unwrap(), r["dynamodb"]["NewImage"]["done"]["BOOL"] == true)).collect();
     assert_eq!(events, [("INSERT", false), ("MODIFY", false), ("MODIFY", true)], "saved once, moved on once, then kept as done");
     // The publication's record delivered again (as Lambda may) finds the job done: no second fan-out.
-    let records = stack.stream_records().await;
-    let publication = records
-        .into_iter()
-        .find(|r| {
-            r["eventName"] == "MODIFY"
-                && r["dynamodb"]["NewImage"]["postId"]["S"] == post.as_str()
-                && r["dynamodb"]["OldImage"]["status"]["S"] == "draft"
-        })
-        .expect("the publication's record");
+    let publication = publication_record(&stack, &post).await;
     let (outcome, usage) =
         shared::round_trips::measure(shared::stream::process(stack.table(), &[serde_json::from_value(publication).unwrap()])).await;
     assert_eq!(outcome.failed_at, None, "{:?}", outcome.error);
@@ -372,15 +373,7 @@ async fn a_fan_out_redone_after_a_crash_that_rewrites_a_read_notification_keeps_
     // The processor died after the fan-out's writes, before it marked the
     // job done, and Lambda delivers the publication's record again: the
     // fan-out rewrites Bob's notification, unread, and the count follows.
-    let records = stack.stream_records().await;
-    let publication = records
-        .into_iter()
-        .find(|r| {
-            r["eventName"] == "MODIFY"
-                && r["dynamodb"]["NewImage"]["postId"]["S"] == post.as_str()
-                && r["dynamodb"]["OldImage"]["status"]["S"] == "draft"
-        })
-        .expect("the publication's record");
+    let publication = publication_record(&stack, &post).await;
     let job = format!("POST#{post}#{}", publication["dynamodb"]["NewImage"]["publication"]["S"].as_str().unwrap());
     let job = shared::keys::fan_out_job(&job).to_attributes();
     let deleted = stack.table().client().delete_item().table_name(stack.table().name()).set_key(Some(job));
