@@ -466,6 +466,17 @@ pub fn fan_out_job(job: &str) -> Key {
     Key { pk: format!("FANOUT#{job}"), sk: "FANOUT".into() }
 }
 
+/// The job id of a publication's fan-out: `POST#<postId>#<publication>`.
+pub fn publication_job(post: PostId, publication: &str) -> String {
+    format!("POST#{post}#{publication}")
+}
+
+/// The job id of an author's crossing of the push limit, one per direction:
+/// `PULL#<authorId>` or `PUSH#<authorId>`.
+pub fn crossing_job(pulled: bool, author: UserId) -> String {
+    format!("{}#{author}", if pulled { "PULL" } else { "PUSH" })
+}
+
 /// Everything in a user's own partition (profile, keys, notifications,
 /// followers, feed), for removing a deleted account.
 pub fn user_items(user: UserId) -> Listing {

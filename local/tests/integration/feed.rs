@@ -374,7 +374,7 @@ async fn a_fan_out_redone_after_a_crash_that_rewrites_a_read_notification_keeps_
     // job done, and Lambda delivers the publication's record again: the
     // fan-out rewrites Bob's notification, unread, and the count follows.
     let publication = publication_record(&stack, &post).await;
-    let job = format!("POST#{post}#{}", publication["dynamodb"]["NewImage"]["publication"]["S"].as_str().unwrap());
+    let job = shared::keys::publication_job(post.parse().unwrap(), publication["dynamodb"]["NewImage"]["publication"]["S"].as_str().unwrap());
     let job = shared::keys::fan_out_job(&job).to_attributes();
     let deleted = stack.table().client().delete_item().table_name(stack.table().name()).set_key(Some(job));
     assert!(

@@ -115,7 +115,7 @@ pub struct Job {
 impl Job {
     /// The fan-out of a publication by a pushed author.
     pub fn publication(author: UserId, post: PostId, publication: &str, event_id: &str, at_ms: u64) -> Self {
-        let mut job = Self::new(format!("POST#{post}#{publication}"), Work::Publication, author);
+        let mut job = Self::new(keys::publication_job(post, publication), Work::Publication, author);
         job.post_id = Some(post);
         job.publication = Some(publication.to_string());
         job.event_id = Some(event_id.to_string());
@@ -126,7 +126,7 @@ impl Job {
     /// The fan-out that moves an author's followers to pulling (or back).
     /// One id per direction, so a burst of follows starts it once.
     pub fn crossing(author: UserId, work: Work) -> Self {
-        Self::new(format!("{work:?}#{author}").to_uppercase(), work, author)
+        Self::new(keys::crossing_job(work == Work::Pull, author), work, author)
     }
 
     fn new(job_id: String, work: Work, author: UserId) -> Self {
@@ -167,9 +167,7 @@ impl Job {
 /// a later one. A job of that id already saved or done (a replayed
 /// publication record) is left alone: one consistent GetItem.
 pub async fn start(table: &Table, mut job: Job, budget: &Budget) -> Result<(), Error> {
-    let key = keys::fan_out_job(&job.job_id).to_attributes();
-    let saved = table.client().get_item().table_name(table.name()).set_key(Some(key)).projection_expression("PK").consistent_read(true);
-    if saved.send().await?.item.is_some() {
+    if saved_version(table, &job.job_id).await?.is_some() {
         return Ok(());
     }
     if run(table, &mut job, budget).await? {
@@ -206,11 +204,8 @@ pub async fn resume(table: &Table, job: Job, budget: &Budget) -> Result<(), Erro
     // A record replayed after the job moved on (or finished) does nothing:
     // one consistent read of the version, so no page is redone and a
     // finished crossing never sets its flag again.
-    let key = keys::fan_out_job(&job.job_id).to_attributes();
-    let current =
-        table.client().get_item().table_name(table.name()).set_key(Some(key)).projection_expression("version").consistent_read(true).send().await?;
     let read = AttributeValue::N(job.version.to_string());
-    if current.item.as_ref().and_then(|i| i.get("version")) != Some(&read) {
+    if saved_version(table, &job.job_id).await? != Some(read.clone()) {
         return Ok(());
     }
     let mut job = job;
@@ -221,6 +216,13 @@ pub async fn resume(table: &Table, job: Job, budget: &Budget) -> Result<(), Erro
     let put = table.client().put_item().table_name(table.name()).set_item(Some(next.item()?));
     written(put.condition_expression("version = :read").expression_attribute_values(":read", read).send().await)?;
     Ok(())
+}
+
+/// The version of the job saved under `job_id`, if any: one consistent GetItem.
+async fn saved_version(table: &Table, job_id: &str) -> Result<Option<AttributeValue>, Error> {
+    let key = keys::fan_out_job(job_id).to_attributes();
+    let saved = table.client().get_item().table_name(table.name()).set_key(Some(key)).projection_expression("version").consistent_read(true);
+    Ok(saved.send().await?.item.and_then(|mut item| item.remove("version")))
 }
 
 /// Writes for followers page after page until the budget is spent (then
