@@ -26,24 +26,26 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
             return Err(diagnostic.error_message.into());
         }
     };
+    crate::metrics::install();
+    let name = function.name;
     match function.kind {
         Kind::Http(handler) => {
             event::run(service_fn(move |request| {
-                let response = measured(handler(table.clone(), request));
+                let response = measured(name, handler(table.clone(), request), |r| Some(r.status().as_u16()));
                 async move { Ok::<_, std::convert::Infallible>(response.await) }
             }))
             .await
         }
         Kind::Authorizer(handler) => {
             lambda_runtime::run(service_fn(move |event: LambdaEvent<crate::authorizer::AuthorizerRequest>| {
-                let response = measured(handler(table.clone(), event.payload));
+                let response = measured(name, handler(table.clone(), event.payload), |r| Some(authorization_status(r)));
                 async move { response.await.map_err(lambda_runtime::Error::from) }
             }))
             .await
         }
         Kind::Stream(handler) => {
             lambda_runtime::run(service_fn(move |event: LambdaEvent<StreamEvent>| {
-                let response = measured(handler(table.clone(), event.payload));
+                let response = measured(name, handler(table.clone(), event.payload), |_| None);
                 async move { Ok::<_, lambda_runtime::Error>(response.await) }
             }))
             .await
@@ -54,7 +56,10 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
 /// Runs one invocation and logs what it cost in DynamoDB: one line with its
 /// calls and the capacity units they consumed, by table and index (the
 /// invocation's own line of the function's log; Lambda adds the request id).
-async fn measured<T>(invocation: impl std::future::Future<Output = T>) -> T {
+/// Then its metrics, with the request's own when `status` tells one, go to
+/// stdout in the Embedded Metric Format ([`crate::metrics`]).
+async fn measured<T>(name: &'static str, invocation: impl std::future::Future<Output = T>, status: impl FnOnce(&T) -> Option<u16>) -> T {
+    let started = std::time::Instant::now();
     let (output, usage) = shared::round_trips::measure(invocation).await;
     tracing::info!(
         target: "quire::dynamodb",
@@ -64,7 +69,22 @@ async fn measured<T>(invocation: impl std::future::Future<Output = T>) -> T {
         capacity = %serde_json::to_string(&usage.capacity).unwrap_or_default(),
         "dynamodb usage"
     );
+    if let Some(status) = status(&output) {
+        crate::metrics::request(name, status, started.elapsed(), &usage);
+    }
+    crate::metrics::flush(std::io::stdout().lock());
     output
+}
+
+/// What the authorizer's answer means to the caller: 200 (the route runs),
+/// 429 (over the key's limit) or 403.
+fn authorization_status(response: &Result<crate::authorizer::AuthorizerResponse, shared::Error>) -> u16 {
+    match response {
+        Ok(r) if r.is_authorized && r.context.get(shared::auth::RETRY_AFTER_FIELD).is_some() => 429,
+        Ok(r) if r.is_authorized => 200,
+        Ok(_) => 403,
+        Err(_) => 500,
+    }
 }
 
 /// The function to run and the table handle it uses.

@@ -8,6 +8,7 @@ pub mod authorizer;
 pub mod bootstrap;
 pub mod event;
 pub mod http;
+pub mod metrics;
 pub mod registry;
 pub mod routes;
 pub mod stream_processor;

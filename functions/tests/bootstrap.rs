@@ -163,3 +163,136 @@ async fn a_short_signing_key_is_an_init_error() {
     assert_eq!((posted.endpoint.as_str(), posted.error_type.as_deref()), ("init/error", Some("Runtime.InitError")), "{posted:?}");
     assert!(posted.body.contains("CURSOR_SIGNING_KEY"), "{}", posted.body);
 }
+
+/// The EMF lines (JSON objects with `_aws`) the binary printed on stdout
+/// while serving one invocation of `event` as `handler`.
+async fn metrics_lines(handler: &str, event: &'static str) -> Vec<serde_json::Value> {
+    use tokio::io::AsyncBufReadExt;
+    let (endpoint, _seen) = fake_dynamodb().await;
+    let mut api = runtime_api(event).await;
+    let mut process = function(&api, Some(handler)).env("AWS_ENDPOINT_URL_DYNAMODB", &endpoint).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let posted = first_post(&mut api).await;
+    assert_eq!(posted.endpoint, "response", "{posted:?}");
+    let mut stdout = tokio::io::BufReader::new(process.stdout.take().unwrap()).lines();
+    let mut found = Vec::new();
+    // The metrics follow the response: read until they come.
+    while let Ok(Ok(Some(line))) = tokio::time::timeout(Duration::from_secs(5), stdout.next_line()).await {
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(&line)
+            && value.get("_aws").is_some()
+        {
+            check_emf(&value);
+            found.push(value);
+            if handler != "stream-processor"
+                || found.iter().any(|l| l.get("FanOutItems").is_some()) && found.iter().any(|l| l.get("Records").is_some())
+            {
+                break;
+            }
+        }
+    }
+    found
+}
+
+/// A line against the Embedded Metric Format specification's rules: `_aws`
+/// with a millisecond `Timestamp` and `CloudWatchMetrics` directives, each
+/// with a `Namespace`, dimension sets of at most 30 names, and at most 100
+/// metric definitions with a known unit; every dimension a string member of
+/// the root and every metric a number or an array of at most 100 numbers.
+fn check_emf(line: &serde_json::Value) {
+    const UNITS: &[&str] = &[
+        "Seconds",
+        "Microseconds",
+        "Milliseconds",
+        "Bytes",
+        "Kilobytes",
+        "Megabytes",
+        "Gigabytes",
+        "Terabytes",
+        "Bits",
+        "Kilobits",
+        "Megabits",
+        "Gigabits",
+        "Terabits",
+        "Percent",
+        "Count",
+        "Bytes/Second",
+        "Kilobytes/Second",
+        "Megabytes/Second",
+        "Gigabytes/Second",
+        "Terabytes/Second",
+        "Bits/Second",
+        "Kilobits/Second",
+        "Megabits/Second",
+        "Gigabits/Second",
+        "Terabits/Second",
+        "Count/Second",
+        "None",
+    ];
+    let aws = line["_aws"].as_object().unwrap_or_else(|| panic!("_aws is an object: {line}"));
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let timestamp = aws["Timestamp"].as_u64().unwrap_or_else(|| panic!("Timestamp in ms: {line}"));
+    assert!(now.abs_diff(timestamp) < 60_000, "Timestamp is epoch milliseconds, now: {line}");
+    let directives = aws["CloudWatchMetrics"].as_array().filter(|d| !d.is_empty()).unwrap_or_else(|| panic!("directives: {line}"));
+    for directive in directives {
+        let namespace = directive["Namespace"].as_str().unwrap_or_else(|| panic!("Namespace: {line}"));
+        assert!((1..=255).contains(&namespace.len()));
+        for set in directive["Dimensions"].as_array().unwrap_or_else(|| panic!("Dimensions: {line}")) {
+            let names = set.as_array().unwrap_or_else(|| panic!("a dimension set is an array: {line}"));
+            assert!(names.len() <= 30, "{line}");
+            for name in names {
+                let name = name.as_str().unwrap_or_else(|| panic!("dimension names are strings: {line}"));
+                assert!(line[name].is_string(), "dimension {name} is a string member of the root: {line}");
+            }
+        }
+        let metrics = directive["Metrics"].as_array().unwrap_or_else(|| panic!("Metrics: {line}"));
+        assert!(!metrics.is_empty() && metrics.len() <= 100, "{line}");
+        for metric in metrics {
+            let name = metric["Name"].as_str().filter(|n| !n.is_empty()).unwrap_or_else(|| panic!("metric Name: {line}"));
+            if let Some(unit) = metric.get("Unit") {
+                assert!(UNITS.contains(&unit.as_str().unwrap_or("?")), "unit {unit} of {name}: {line}");
+            }
+            match &line[name] {
+                serde_json::Value::Number(_) => {}
+                serde_json::Value::Array(values) => assert!(values.len() <= 100 && values.iter().all(|v| v.is_number()), "{line}"),
+                other => panic!("metric {name} is a number or numbers, not {other}: {line}"),
+            }
+        }
+    }
+}
+
+/// The one with `name` among `lines`.
+fn line_with<'a>(lines: &'a [serde_json::Value], name: &str) -> &'a serde_json::Value {
+    lines.iter().find(|l| l.get(name).is_some()).unwrap_or_else(|| panic!("no line has {name}: {lines:?}"))
+}
+
+#[tokio::test]
+async fn every_invocation_prints_its_metrics_in_the_embedded_metric_format() {
+    let health = metrics_lines("health", include_str!("../../events/health.json")).await;
+    let request = line_with(&health, "Requests");
+    assert_eq!((request["Route"].as_str(), request["StatusClass"].as_str()), (Some("health"), Some("2xx")), "{request}");
+    assert_eq!(request["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Quire");
+    assert_eq!(request["_aws"]["CloudWatchMetrics"][0]["Dimensions"], serde_json::json!([["Route", "StatusClass"]]));
+    assert_eq!((request["Requests"].as_u64(), &request["DynamoDBCalls"]), (Some(1), &serde_json::json!([0.0])));
+    let latency = request["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().unwrap().iter().find(|m| m["Name"] == "Latency").unwrap();
+    assert_eq!(latency["Unit"], "Milliseconds");
+
+    // A route that calls DynamoDB (the stand-in has no such post: 404).
+    let get_post = metrics_lines("get-post", include_str!("../../events/get-post.json")).await;
+    let request = line_with(&get_post, "Requests");
+    assert_eq!((request["Route"].as_str(), request["StatusClass"].as_str()), (Some("get-post"), Some("4xx")), "{request}");
+    assert_eq!(request["DynamoDBCalls"], serde_json::json!([1.0]));
+
+    // A sign-up is a business count of its own, with no dimension.
+    let sign_up = metrics_lines("create-user", include_str!("../../events/create-user.json")).await;
+    let count = line_with(&sign_up, "SignUps");
+    assert_eq!((count["SignUps"].as_u64(), &count["_aws"]["CloudWatchMetrics"][0]["Dimensions"]), (Some(1), &serde_json::json!([[]])));
+
+    // A stream batch: its records, failures, the oldest record's age, the deltas folded.
+    let batch = metrics_lines("stream-processor", include_str!("../../events/stream-processor.json")).await;
+    let records = line_with(&batch, "Records");
+    assert_eq!(records["Function"], "stream-processor");
+    assert!(records["Records"].as_u64().is_some_and(|n| n >= 1), "{records}");
+    for name in ["FailedRecords", "DeltasFolded", "OldestRecordAgeMs"] {
+        assert!(records.get(name).is_some(), "{name}: {records}");
+    }
+    assert!(line_with(&batch, "FanOutItems")["FanOutItems"].is_number());
+}

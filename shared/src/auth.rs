@@ -14,3 +14,8 @@ pub struct Caller {
     /// key quota) check the profile itself, in the same write.
     pub plan: Plan,
 }
+
+/// Set in the authorizer's context, beside the caller, when the key is over
+/// its plan's rate limit: the seconds until its window ends. The route then
+/// answers 429 without calling DynamoDB.
+pub const RETRY_AFTER_FIELD: &str = "retryAfter";

@@ -7,5 +7,7 @@ use shared::{Table, posts};
 pub async fn handle(table: Table, request: Request) -> HandlerResult {
     let caller = http::caller(&request)?;
     let post_id = http::path_param(&request, "postId")?;
-    http::json(200, &posts::publish(&table, &caller, post_id).await?)
+    let published = posts::publish(&table, &caller, post_id).await?;
+    crate::metrics::publication();
+    http::json(200, &published)
 }

@@ -38,14 +38,21 @@ const FOLLOWERS_PER_PAGE: i32 = 100;
 /// The fan-out time one invocation has left, shared by its records. Each
 /// fan-out the invocation meets still moves on by one page, so none is
 /// starved by the others in its batch.
-#[derive(Clone, Copy, Debug)]
+#[derive(Debug)]
 pub struct Budget {
     until: Instant,
+    /// Items the batch's fan-outs wrote (feed items, notifications, markers).
+    written: std::sync::atomic::AtomicU64,
 }
 
 impl Budget {
     pub fn new(budget: Duration) -> Self {
-        Self { until: Instant::now() + budget }
+        Self { until: Instant::now() + budget, written: Default::default() }
+    }
+
+    /// Items the fan-outs under this budget have written so far.
+    pub fn items_written(&self) -> u64 {
+        self.written.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn spent(&self) -> bool {
@@ -261,7 +268,9 @@ async fn run(table: &Table, job: &mut Job, budget: &Budget) -> Result<bool, Erro
         for follower in &followers {
             writes.extend(writes_for(job, *follower)?);
         }
+        let count = writes.len() as u64;
         batch_write(table, writes).await?;
+        budget.written.fetch_add(count, std::sync::atomic::Ordering::Relaxed);
         if job.work == Work::Pull {
             drop_unfollowed_markers(table, job.author_id, &followers).await?;
         }

@@ -40,6 +40,10 @@ pub struct Outcome {
     /// The index of the first record not fully processed: Lambda retries from it.
     pub failed_at: Option<usize>,
     pub error: Option<String>,
+    /// Counter deltas of the batch, folded into one write per counter.
+    pub deltas: usize,
+    /// Items the batch's fan-outs wrote.
+    pub fan_out_items: u64,
 }
 
 /// Processes `records` in order: each record's actions, then every counter
@@ -56,16 +60,19 @@ pub async fn process(table: &Table, records: &[EventRecord]) -> Outcome {
             Ok(effects) => effects,
             Err(poison) => {
                 tracing::error!(event_id = %poison.event_id, keys = %poison.keys, reason = %poison.reason, "poison record");
-                outcome = Outcome { failed_at: Some(index), error: Some(poison.to_string()) };
+                outcome.failed_at = Some(index);
+                outcome.error = Some(poison.to_string());
                 break;
             }
         };
         if let Err(err) = actions::run(table, &effects.actions, &mut authors, &budget).await {
             tracing::error!(event_id = %record.event_id, error = %err, "stream actions failed");
-            outcome = Outcome { failed_at: Some(index), error: Some(err.to_string()) };
+            outcome.failed_at = Some(index);
+            outcome.error = Some(err.to_string());
             break;
         }
         if !effects.deltas.is_empty() {
+            outcome.deltas += effects.deltas.len();
             counted.push(Counted { record: index, event_id: record.event_id.as_str(), deltas: effects.deltas });
         }
         if let Some(total) = effects.views {
@@ -77,8 +84,10 @@ pub async fn process(table: &Table, records: &[EventRecord]) -> Outcome {
     for (index, err) in [counters.err(), views.err()].into_iter().flatten() {
         tracing::error!(record = index, error = %err, "counter updates failed");
         if outcome.failed_at.is_none_or(|f| index < f) {
-            outcome = Outcome { failed_at: Some(index), error: Some(err.to_string()) };
+            outcome.failed_at = Some(index);
+            outcome.error = Some(err.to_string());
         }
     }
+    outcome.fan_out_items = budget.items_written();
     outcome
 }
