@@ -110,7 +110,7 @@ async fn run(mut options: Options) -> Result<(), String> {
         port: 0,
         ttl_sweep_every: None,
         attach_stream: false,
-        feed: None,
+        overrides: Default::default(),
     })
     .await?;
     // Nobody reads the stream here, and the engine's writes slow down as it

@@ -1,7 +1,7 @@
 //! Request parsing and response building shared by every route, and the one
 //! place where a `shared::Error` becomes an HTTP response.
 
-use crate::HandlerResult;
+use crate::{HandlerResult, caching};
 use lambda_http::http;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
@@ -9,9 +9,33 @@ use serde::de::DeserializeOwned;
 use shared::idempotency::{self, Created, Idempotency};
 use shared::ids::UserId;
 use shared::{Caller, Error, PageRequest};
+use std::future::Future;
 use std::str::FromStr;
 
 pub const JSON: &str = "application/json";
+
+/// Runs a route as every route runs: a key over its plan's rate limit is
+/// answered 429 before the handler, so before any DynamoDB call; the
+/// handler's error becomes its response; a GET's 200 gets its caching
+/// headers, or becomes a 304 ([`caching`]).
+pub async fn serve<F: Future<Output = HandlerResult>>(request: Request, handler: impl FnOnce(Request) -> F) -> Response<Body> {
+    if let Some(retry_after_seconds) = rate_limited(&request) {
+        crate::metrics::rate_limited();
+        return respond(Err(Error::RateLimited { retry_after_seconds }));
+    }
+    let revalidation = caching::Revalidation::of(&request);
+    let response = respond(handler(request).await);
+    match revalidation {
+        Some(revalidation) => revalidation.apply(response),
+        None => response,
+    }
+}
+
+/// The seconds to wait, when the authorizer found the key over its limit.
+fn rate_limited(request: &Request) -> Option<u64> {
+    let fields = &request.request_context_ref()?.authorizer()?.fields;
+    fields.get(shared::auth::RETRY_AFTER_FIELD)?.as_u64()
+}
 
 /// Turns a handler's result into the response API Gateway returns.
 pub fn respond(result: HandlerResult) -> Response<Body> {
@@ -29,17 +53,22 @@ pub fn respond(result: HandlerResult) -> Response<Body> {
 }
 
 pub fn error_response(err: &Error) -> Response<Body> {
-    Response::builder()
-        .status(err.status())
-        .header("content-type", JSON)
-        .body(Body::Text(err.body().to_string()))
-        .expect("status and header are valid")
+    let mut response = Response::builder().status(err.status()).header("content-type", JSON);
+    if let Some(seconds) = err.retry_after_seconds() {
+        response = response.header("retry-after", seconds);
+    }
+    response.body(Body::Text(err.body().to_string())).expect("status and headers are valid")
 }
 
 /// A JSON response with `status`.
 pub fn json<T: Serialize>(status: u16, value: &T) -> HandlerResult {
     let body = serde_json::to_string(value).map_err(Error::internal)?;
     Response::builder().status(status).header("content-type", JSON).body(Body::Text(body)).map_err(Error::internal)
+}
+
+/// A public read's JSON 200, which shared caches may keep for `lifetime`.
+pub fn public_json<T: Serialize>(lifetime: caching::Public, value: &T) -> HandlerResult {
+    caching::public(lifetime, json(200, value))
 }
 
 /// A JSON response carrying the resource's version as a strong `ETag`.
@@ -136,14 +165,20 @@ fn with_version<T: Serialize>(status: u16, version: Option<u64>, value: &T) -> H
     }
 }
 
-/// `If-Match: "<version>"` (quotes optional) as a version number.
+/// `If-Match` as a version number: the ETag a read gave (`"<version>.<digest>"`,
+/// whose version part counts) or the version alone (`"3"`, quotes optional).
 pub fn if_match(request: &Request) -> Result<Option<u64>, Error> {
     let Some(value) = request.headers().get("if-match") else {
         return Ok(None);
     };
     let text = value.to_str().unwrap_or("").trim();
     let unquoted = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(text);
-    unquoted
+    let version = match unquoted.split_once('.') {
+        Some((version, digest)) if caching::is_digest(digest) => version,
+        Some(_) => "",
+        None => unquoted,
+    };
+    version
         .parse::<u64>()
         .map(Some)
         .map_err(|_| Error::BadRequest { code: "invalid_if_match", message: "If-Match must be the version from the ETag, e.g. \"3\"".into() })

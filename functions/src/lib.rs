@@ -6,6 +6,7 @@
 
 pub mod authorizer;
 pub mod bootstrap;
+pub mod caching;
 pub mod event;
 pub mod http;
 pub mod metrics;

@@ -93,7 +93,7 @@ macro_rules! functions {
                 $crate::registry::Function {
                     name: $name,
                     kind: $crate::registry::Kind::Http(|table, request| {
-                        Box::pin(async move { $crate::http::respond($route::handle(table, request).await) })
+                        Box::pin($crate::http::serve(request, move |request| $route::handle(table, request)))
                     }),
                     iam_actions: &[$($action),*],
                     reads_body: $body,

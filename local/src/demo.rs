@@ -187,19 +187,29 @@ impl Api<'_> {
     }
 }
 
+/// Sends one request; a 429 (a key over its plan's limit, or the stage's
+/// throttling) is waited out as `Retry-After` says and sent again, as a
+/// well-behaved client does.
 async fn send(client: &reqwest::Client, method: reqwest::Method, url: &str, key: Option<&str>, body: Option<Value>) -> Result<Value, String> {
-    let mut request = client.request(method.clone(), url);
-    if let Some(key) = key {
-        request = request.bearer_auth(key);
+    loop {
+        let mut request = client.request(method.clone(), url);
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(body) = &body {
+            request = request.json(body);
+        }
+        let response = request.send().await.map_err(|e| format!("{method} {url}: {e} (is `cargo run -p local` running?)"))?;
+        let status = response.status();
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            let seconds = response.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse().ok()).unwrap_or(1);
+            tokio::time::sleep(std::time::Duration::from_secs(seconds)).await;
+            continue;
+        }
+        let text = response.text().await.unwrap_or_default();
+        if !status.is_success() {
+            return Err(format!("{method} {url}: {status}: {text}"));
+        }
+        return Ok(serde_json::from_str(&text).unwrap_or(Value::Null));
     }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.map_err(|e| format!("{method} {url}: {e} (is `cargo run -p local` running?)"))?;
-    let status = response.status();
-    let text = response.text().await.unwrap_or_default();
-    if !status.is_success() {
-        return Err(format!("{method} {url}: {status}: {text}"));
-    }
-    Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
 }

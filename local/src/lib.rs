@@ -11,7 +11,7 @@ pub mod stream;
 pub mod template;
 pub mod testing;
 
-pub use stack::{LocalStack, Options, Storage};
+pub use stack::{LocalStack, Options, Overrides, Storage};
 
 /// What `cargo run -p local` logs unless `RUST_LOG` says otherwise. dynoxide
 /// logs every 4xx it answers, and Quire expects many (a failed condition is

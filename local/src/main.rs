@@ -1,7 +1,7 @@
 //! `cargo run -p local`: the whole Quire backend on this machine.
 
 use clap::Parser;
-use local::{LocalStack, Options, Storage};
+use local::{LocalStack, Options, Overrides, Storage};
 use std::path::PathBuf;
 use tracing_subscriber::EnvFilter;
 
@@ -39,6 +39,17 @@ struct Cli {
     /// template.yaml's FanOutBudgetMs).
     #[arg(long)]
     fan_out_budget_ms: Option<u64>,
+    /// Requests per window a free key may make (default: template.yaml's
+    /// FreeRequestsPerWindow); more are 429.
+    #[arg(long)]
+    free_requests_per_window: Option<u64>,
+    /// The same for a pro key (default: ProRequestsPerWindow).
+    #[arg(long)]
+    pro_requests_per_window: Option<u64>,
+    /// An origin whose browser pages may call the API (repeat for more;
+    /// default: template.yaml's CorsAllowedOrigins).
+    #[arg(long = "cors-origin")]
+    cors_origins: Vec<String>,
     /// The SAM template to serve.
     #[arg(long, default_value_os_t = local::template::default_path())]
     template: PathBuf,
@@ -74,11 +85,23 @@ fn feed_settings(cli: &Cli) -> Result<Option<shared::feed::Settings>, String> {
     Ok(Some(settings))
 }
 
+/// The rate limits the flags override, if any (the rest from template.yaml).
+fn rate_limits(cli: &Cli) -> Result<Option<shared::rate_limits::Limits>, String> {
+    if cli.free_requests_per_window.is_none() && cli.pro_requests_per_window.is_none() {
+        return Ok(None);
+    }
+    let mut limits = local::stack::authorizer_rate_limits(&local::template::Template::load(&cli.template)?)?;
+    limits.free = cli.free_requests_per_window.unwrap_or(limits.free).max(1);
+    limits.pro = cli.pro_requests_per_window.unwrap_or(limits.pro).max(1);
+    Ok(Some(limits))
+}
+
 async fn run(cli: Cli) -> Result<(), String> {
     if cli.reset && cli.data_dir.exists() {
         std::fs::remove_dir_all(&cli.data_dir).map_err(|e| format!("resetting {}: {e}", cli.data_dir.display()))?;
     }
     let feed = feed_settings(&cli)?;
+    let rate_limits = rate_limits(&cli)?;
     let storage = match (cli.dynamodb_endpoint, cli.in_memory) {
         (Some(endpoint), _) => Storage::External { endpoint },
         (None, true) => Storage::InMemory,
@@ -90,7 +113,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         Storage::External { endpoint } => format!("at {endpoint}"),
     };
     let ttl_sweep_every = (cli.ttl_sweep_seconds > 0).then(|| std::time::Duration::from_secs(cli.ttl_sweep_seconds));
-    let options = Options { template: cli.template, storage, table_name: cli.table_name, port: cli.port, ttl_sweep_every, attach_stream: true, feed };
+    let cors_origins = (!cli.cors_origins.is_empty()).then_some(cli.cors_origins);
+    let overrides = Overrides { feed, rate_limits, cors_origins, ..Overrides::default() };
+    let options =
+        Options { template: cli.template, storage, table_name: cli.table_name, port: cli.port, ttl_sweep_every, attach_stream: true, overrides };
     let stack = LocalStack::start(options).await?;
     let engine = stack.engine().map(|e| format!(" (engine at {})", e.endpoint())).unwrap_or_default();
     tracing::info!("table {:?} {described}{engine}", stack.table().name());

@@ -38,9 +38,22 @@ pub struct Options {
     /// Run the stream processor's event-source mapping (tests that deliver
     /// records themselves turn it off).
     pub attach_stream: bool,
-    /// The home feed's settings for the stream processor; `None` takes its
-    /// environment in template.yaml (the parameters' defaults).
+    /// Settings that replace template.yaml's.
+    pub overrides: Overrides,
+}
+
+/// Settings a test or the command line puts in place of template.yaml's
+/// (its parameters' defaults); `None` keeps the template's.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// The stream processor's home-feed settings.
     pub feed: Option<shared::feed::Settings>,
+    /// The authorizer's per-plan rate limits.
+    pub rate_limits: Option<shared::rate_limits::Limits>,
+    /// The stage's default route throttling.
+    pub throttle: Option<crate::template::Throttle>,
+    /// The CORS configuration's allowed origins.
+    pub cors_origins: Option<Vec<String>>,
 }
 
 pub struct LocalStack {
@@ -83,18 +96,22 @@ impl LocalStack {
             }
             Storage::External { endpoint } => (None, endpoint.clone(), random_cursors()),
         };
-        let table = Table::for_endpoint(&endpoint, &options.table_name, cursors);
+        let rate_limits = match options.overrides.rate_limits {
+            Some(limits) => limits,
+            None => authorizer_rate_limits(&template)?,
+        };
+        let table = Table::for_endpoint(&endpoint, &options.table_name, cursors).with_rate_limits(rate_limits);
         ensure_table(&template, &table).await?;
         let files = match &options.storage {
             Storage::Folder(dir) => Files { checkpoint: Some(dir.join(CHECKPOINT_FILE)), dead_letters: dir.join(DEAD_LETTER_FILE) },
             _ => Files { checkpoint: None, dead_letters: std::env::temp_dir().join(format!("quire-{}-{DEAD_LETTER_FILE}", ulid::Ulid::new())) },
         };
-        let stream = if options.attach_stream { start_stream(&template, &table, &endpoint, files, options.feed).await? } else { None };
+        let stream = if options.attach_stream { start_stream(&template, &table, &endpoint, files, options.overrides.feed).await? } else { None };
         let sweeper = match (&engine, options.ttl_sweep_every) {
             (Some(engine), Some(every)) => Some(spawn_sweeper(engine.database().clone(), every)),
             _ => None,
         };
-        let gateway = Arc::new(Gateway::new(&template, functions::FUNCTIONS, table.clone())?);
+        let gateway = Arc::new(Gateway::new(&template, functions::FUNCTIONS, table.clone(), &options.overrides)?);
 
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
             .await
@@ -253,6 +270,13 @@ async fn start_stream(
     };
     let table = table.clone().with_feed_settings(feed);
     Mapping::start(streams_client(endpoint), table, stream_arn, handler, settings, files).map(Some)
+}
+
+/// The rate limits the authorizer's environment sets in template.yaml, as in Lambda.
+pub fn authorizer_rate_limits(template: &Template) -> Result<shared::rate_limits::Limits, String> {
+    let authorizer = template.authorizers.first().and_then(|a| template.functions.iter().find(|f| f.logical_id == a.function));
+    let environment = authorizer.map(|f| f.environment.clone()).unwrap_or_default();
+    shared::rate_limits::Limits::from_variables(|name| environment.get(name).cloned()).map_err(|e| format!("the authorizer's environment: {e}"))
 }
 
 fn streams_client(endpoint: &str) -> aws_sdk_dynamodbstreams::Client {

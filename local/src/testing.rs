@@ -5,7 +5,7 @@
 
 pub mod spec;
 
-use crate::stack::{LocalStack, Options, Storage};
+use crate::stack::{LocalStack, Options, Overrides, Storage};
 use std::ops::Deref;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -94,9 +94,15 @@ impl TestStack {
     /// The stack with these home-feed settings for its stream processor
     /// (`None`: the template's), on the engine chosen by the environment.
     pub async fn with_feed(feed: Option<shared::feed::Settings>) -> Self {
+        Self::with_overrides(Overrides { feed, ..Overrides::default() }).await
+    }
+
+    /// The stack with these settings in place of template.yaml's, on the
+    /// engine chosen by the environment.
+    pub async fn with_overrides(overrides: Overrides) -> Self {
         match std::env::var(EXTERNAL_ENDPOINT_ENV) {
-            Ok(endpoint) if !endpoint.is_empty() => Self::external(&endpoint, feed).await,
-            _ => Self::launch(Storage::InMemory, "quire".into(), None, true, feed).await,
+            Ok(endpoint) if !endpoint.is_empty() => Self::external(&endpoint, overrides).await,
+            _ => Self::launch(Storage::InMemory, "quire".into(), None, true, overrides).await,
         }
     }
 
@@ -135,28 +141,30 @@ impl TestStack {
 
     /// A stack whose stream nobody reads: the test delivers records itself.
     pub async fn without_stream() -> Self {
-        Self::launch(Storage::InMemory, "quire".into(), None, false, None).await
+        Self::launch(Storage::InMemory, "quire".into(), None, false, Overrides::default()).await
     }
 
     /// The stack on an external endpoint, in a table of its own.
     pub async fn on_endpoint(endpoint: &str) -> Self {
-        Self::external(endpoint, None).await
+        Self::external(endpoint, Overrides::default()).await
     }
 
-    async fn external(endpoint: &str, feed: Option<shared::feed::Settings>) -> Self {
+    async fn external(endpoint: &str, overrides: Overrides) -> Self {
         let name = format!("quire-test-{}", ulid::Ulid::new().to_string().to_lowercase());
         let storage = Storage::External { endpoint: endpoint.to_string() };
-        Self::launch(storage, name.clone(), Some((endpoint.to_string(), name)), true, feed).await
+        Self::launch(storage, name.clone(), Some((endpoint.to_string(), name)), true, overrides).await
     }
 
-    async fn launch(
-        storage: Storage,
-        table_name: String,
-        external: Option<(String, String)>,
-        attach_stream: bool,
-        feed: Option<shared::feed::Settings>,
-    ) -> Self {
-        let options = Options { template: crate::template::default_path(), storage, table_name, port: 0, ttl_sweep_every: None, attach_stream, feed };
+    async fn launch(storage: Storage, table_name: String, external: Option<(String, String)>, attach_stream: bool, overrides: Overrides) -> Self {
+        // Tests about other things send far more requests per key and route
+        // than template.yaml's limits allow; the tests of the limits set theirs.
+        let overrides = Overrides {
+            rate_limits: overrides.rate_limits.or(Some(shared::rate_limits::Limits { window_seconds: 60, free: u64::MAX / 2, pro: u64::MAX / 2 })),
+            throttle: overrides.throttle.or(Some(crate::template::Throttle { rate_per_second: 1e9, burst: u32::MAX })),
+            ..overrides
+        };
+        let options =
+            Options { template: crate::template::default_path(), storage, table_name, port: 0, ttl_sweep_every: None, attach_stream, overrides };
         let stack = LocalStack::start(options).await.unwrap_or_else(|e| panic!("the test stack did not start: {e}"));
         Self { stack: Some(stack), external }
     }

@@ -10,7 +10,7 @@ use crate::conditions::{Item, update_condition_failed};
 use crate::ids::{ApiKeyId, UserId};
 use crate::keys::Placement;
 use crate::transaction::{Refused, Transaction};
-use crate::{Error, Page, PageRequest, Plan, Table, clock, keys, to_item, validate};
+use crate::{Error, Page, PageRequest, Plan, Table, clock, keys, rate_limits, to_item, validate};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, Update};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -278,42 +278,111 @@ pub async fn revoke(table: &Table, caller: &Caller, key_id: ApiKeyId) -> Result<
     }
 }
 
-/// The authorizer's check of `Authorization` header value: `Some(caller)` for
-/// a valid, active, unexpired key, whose use it counts; `None` otherwise.
-/// One UpdateItem for a well-formed key, none for a malformed one.
-pub async fn authenticate(table: &Table, authorization: &str) -> Result<Option<Caller>, Error> {
+/// What the authorizer decides for one request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Access {
+    /// A valid key within its plan's limit: the use is counted.
+    Allowed(Caller),
+    /// A valid key that has used up its plan's requests this window: not
+    /// counted; the route answers 429 with `Retry-After`.
+    Limited { caller: Caller, retry_after_seconds: u64 },
+    /// No valid, active, unexpired key.
+    Denied,
+}
+
+/// The authorizer's check of an `Authorization` header value. One
+/// conditional UpdateItem for a well-formed key (none for a malformed one)
+/// checks the hash, `active`, `expiresAt` and the window's count against the
+/// plan's limit, and counts the use; when the condition fails, the item's
+/// old image (`ReturnValuesOnConditionCheckFailure`) tells an exhausted
+/// window from a bad key. After a key sat idle for two windows or more, a
+/// second UpdateItem removes the idle window's count.
+pub async fn authenticate(table: &Table, authorization: &str) -> Result<Access, Error> {
     let Some(token) = bearer_token(authorization) else {
-        return Ok(None);
+        return Ok(Access::Denied);
     };
     let Some(key) = KeyString::parse(token) else {
-        return Ok(None);
+        return Ok(Access::Denied);
     };
-    let now = clock::now();
+    let (now_ms, limits) = (clock::now_ms(), table.rate_limits());
+    let now = clock::from_epoch_ms(now_ms);
+    let window = limits.window(now_ms);
     let hash = key.hash();
+    let under = |plan: &str| format!("(#plan = :{plan} AND (attribute_not_exists(#count) OR #count < :{plan}Max))");
     let result = table
         .client()
         .update_item()
         .table_name(table.name())
         .set_key(Some(keys::api_key(key.user_id, key.key_id).to_attributes()))
-        .update_expression("ADD usageCount :one SET lastUsedAt = :now")
-        .condition_expression("secretHash = :hash AND active = :true AND (attribute_not_exists(expiresAt) OR expiresAt > :epoch)")
+        .update_expression("ADD usageCount :one, #count :one SET lastUsedAt = :now REMOVE #previous")
+        .condition_expression(format!(
+            "secretHash = :hash AND active = :true AND (attribute_not_exists(expiresAt) OR expiresAt > :epoch) AND ({} OR {})",
+            under("free"),
+            under("pro")
+        ))
+        .expression_attribute_names("#count", window.counter())
+        .expression_attribute_names("#previous", window.previous_counter())
+        .expression_attribute_names("#plan", "plan")
         .expression_attribute_values(":one", AttributeValue::N("1".into()))
         .expression_attribute_values(":now", AttributeValue::S(now.rfc3339()))
         .expression_attribute_values(":hash", AttributeValue::S(hash.clone()))
         .expression_attribute_values(":true", AttributeValue::Bool(true))
         .expression_attribute_values(":epoch", AttributeValue::N(now.epoch_seconds().to_string()))
+        .expression_attribute_values(":free", AttributeValue::S(Plan::Free.as_str().into()))
+        .expression_attribute_values(":pro", AttributeValue::S(Plan::Pro.as_str().into()))
+        .expression_attribute_values(":freeMax", AttributeValue::N(limits.per_window(Plan::Free).to_string()))
+        .expression_attribute_values(":proMax", AttributeValue::N(limits.per_window(Plan::Pro).to_string()))
         .return_values(ReturnValue::AllNew)
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
         .send()
         .await;
-    let item: ApiKeyItem = match result {
-        Ok(output) => serde_dynamo::from_item(output.attributes.unwrap_or_default())?,
-        Err(err) if update_condition_failed(&err).is_some() => return Ok(None),
-        Err(err) => return Err(err.into()),
+    let (attributes, counted) = match result {
+        Ok(output) => (output.attributes.unwrap_or_default(), true),
+        Err(err) => match update_condition_failed(&err) {
+            Some(Some(old)) => (old, false),
+            Some(None) => return Ok(Access::Denied),
+            None => return Err(err.into()),
+        },
     };
+    let idle_counts: Vec<String> = attributes.keys().filter(|name| rate_limits::is_counter(name) && **name != window.counter()).cloned().collect();
+    let item: ApiKeyItem = serde_dynamo::from_item(attributes)?;
     // DynamoDB compared the hash already; compare again here in constant
-    // time so this code never trusts a path that skipped the condition.
+    // time so this code never trusts a path that skipped the condition (and
+    // a refused write's old image is only a limited key if the key is good).
     let matches: bool = item.secret_hash.as_bytes().ct_eq(hash.as_bytes()).into();
-    Ok((matches && item.active).then_some(Caller { user_id: item.user_id, key_id: item.key_id, plan: item.plan }))
+    let unexpired = item.expires_at.is_none_or(|at| at > now.epoch_seconds());
+    if !(matches && item.active && unexpired) {
+        return Ok(Access::Denied);
+    }
+    let caller = Caller { user_id: item.user_id, key_id: item.key_id, plan: item.plan };
+    if !counted {
+        return Ok(Access::Limited { caller, retry_after_seconds: window.retry_after_seconds(now_ms) });
+    }
+    if !idle_counts.is_empty() {
+        remove_counts(table, &caller, &idle_counts).await?;
+    }
+    Ok(Access::Allowed(caller))
+}
+
+/// Removes window counts left from before a key sat idle (the request's own
+/// update removes only the previous window's).
+async fn remove_counts(table: &Table, caller: &Caller, counts: &[String]) -> Result<(), Error> {
+    let placeholders: Vec<String> = (0..counts.len()).map(|i| format!("#c{i}")).collect();
+    let mut update = table
+        .client()
+        .update_item()
+        .table_name(table.name())
+        .set_key(Some(keys::api_key(caller.user_id, caller.key_id).to_attributes()))
+        .update_expression(format!("REMOVE {}", placeholders.join(", ")))
+        .condition_expression("attribute_exists(PK)");
+    for (placeholder, name) in placeholders.iter().zip(counts) {
+        update = update.expression_attribute_names(placeholder, name);
+    }
+    match update.send().await {
+        Ok(_) => Ok(()),
+        Err(err) if update_condition_failed(&err).is_some() => Ok(()), // revoked and purged meanwhile
+        Err(err) => Err(err.into()),
+    }
 }
 
 fn bearer_token(header: &str) -> Option<&str> {

@@ -27,6 +27,10 @@ pub enum Error {
     UnsupportedMediaType { code: &'static str, message: String },
     #[error("{message}")]
     Unprocessable { code: &'static str, message: String },
+    /// The API key's plan allows no more requests this window (429 with
+    /// `Retry-After`).
+    #[error("this API key has made all the requests its plan allows in this window; retry after {retry_after_seconds} s")]
+    RateLimited { retry_after_seconds: u64 },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -68,6 +72,7 @@ impl Error {
             Self::PayloadTooLarge { .. } => 413,
             Self::UnsupportedMediaType { .. } => 415,
             Self::Unprocessable { .. } => 422,
+            Self::RateLimited { .. } => 429,
             Self::Internal(_) => 500,
         }
     }
@@ -83,7 +88,16 @@ impl Error {
             | Self::PayloadTooLarge { code, .. }
             | Self::UnsupportedMediaType { code, .. }
             | Self::Unprocessable { code, .. } => code,
+            Self::RateLimited { .. } => "rate_limited",
             Self::Internal(_) => "internal_error",
+        }
+    }
+
+    /// Seconds the client should wait before retrying (`Retry-After`).
+    pub fn retry_after_seconds(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited { retry_after_seconds } => Some(*retry_after_seconds),
+            _ => None,
         }
     }
 
@@ -142,6 +156,7 @@ mod tests {
             (Error::PayloadTooLarge { code: "item_too_large", message: "big".into() }, 413, "item_too_large"),
             (Error::UnsupportedMediaType { code: "unsupported_media_type", message: "json".into() }, 415, "unsupported_media_type"),
             (Error::Unprocessable { code: "idempotency_key_reused", message: "other body".into() }, 422, "idempotency_key_reused"),
+            (Error::RateLimited { retry_after_seconds: 7 }, 429, "rate_limited"),
             (Error::internal("table quire-prod throttled"), 500, "internal_error"),
         ];
         for (err, status, code) in cases {
@@ -149,6 +164,7 @@ mod tests {
             let body = err.body();
             assert_eq!(body["error"]["code"], code);
             assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+            assert_eq!(err.retry_after_seconds(), (status == 429).then_some(7));
         }
     }
 

@@ -27,6 +27,7 @@ pub mod plan;
 pub mod posts;
 pub mod query;
 pub mod random;
+pub mod rate_limits;
 pub mod round_trips;
 pub mod schema;
 pub mod stream;

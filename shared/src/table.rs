@@ -32,6 +32,7 @@ pub struct Table {
     name: Arc<str>,
     cursors: Cursors,
     feed: crate::feed_settings::Settings,
+    rate_limits: crate::rate_limits::Limits,
 }
 
 impl Table {
@@ -49,7 +50,10 @@ impl Table {
             Error::Internal(detail) => Error::internal(format!("{CURSOR_SIGNING_KEY_ENV}: {detail}")),
             other => other,
         })?;
-        Ok(Self::in_aws(&name, cursors).await?.with_feed_settings(crate::feed_settings::Settings::from_env()?))
+        Ok(Self::in_aws(&name, cursors)
+            .await?
+            .with_feed_settings(crate::feed_settings::Settings::from_env()?)
+            .with_rate_limits(crate::rate_limits::Limits::from_env()?))
     }
 
     /// The table `name` in AWS, reached with the standard AWS environment
@@ -100,7 +104,7 @@ impl Table {
 
     fn with_config(config: aws_sdk_dynamodb::config::Builder, name: impl Into<Arc<str>>, cursors: Cursors) -> Self {
         let client = aws_sdk_dynamodb::Client::from_conf(config.interceptor(RoundTripCounter).build());
-        Self { client, name: name.into(), cursors, feed: crate::feed_settings::Settings::default() }
+        Self { client, name: name.into(), cursors, feed: Default::default(), rate_limits: Default::default() }
     }
 
     /// The same table, with these home-feed settings (the stream processor's).
@@ -110,6 +114,15 @@ impl Table {
 
     pub fn feed_settings(&self) -> crate::feed_settings::Settings {
         self.feed
+    }
+
+    /// The same table, with these per-plan rate limits (the authorizer's).
+    pub fn with_rate_limits(self, rate_limits: crate::rate_limits::Limits) -> Self {
+        Self { rate_limits, ..self }
+    }
+
+    pub fn rate_limits(&self) -> crate::rate_limits::Limits {
+        self.rate_limits
     }
 
     pub fn client(&self) -> &aws_sdk_dynamodb::Client {

@@ -1,10 +1,11 @@
 //! `GET /posts/{postId}`: A published post; drafts and missing posts are 404. Public.
 
+use crate::caching::Public;
 use crate::{HandlerResult, http};
 use lambda_http::Request;
 use shared::{Table, posts};
 
 pub async fn handle(table: Table, request: Request) -> HandlerResult {
     let post_id = http::path_param(&request, "postId")?;
-    http::json(200, &posts::get_published(&table, post_id).await?)
+    http::public_json(Public::Item, &posts::get_published(&table, post_id).await?)
 }

@@ -1,5 +1,6 @@
 //! `GET /users/{userId}`: A public profile (never the email). Public.
 
+use crate::caching::Public;
 use crate::{HandlerResult, http};
 use lambda_http::Request;
 use shared::{Table, users};
@@ -7,5 +8,5 @@ use shared::{Table, users};
 pub async fn handle(table: Table, request: Request) -> HandlerResult {
     let user_id = http::path_param(&request, "userId")?;
     let user = users::get(&table, user_id).await?;
-    http::json(200, &users::PublicProfile::from(user))
+    http::public_json(Public::Item, &users::PublicProfile::from(user))
 }

@@ -7,5 +7,8 @@ use serde_json::json;
 use shared::Table;
 
 pub async fn handle(_table: Table, _request: Request) -> HandlerResult {
-    http::json(200, &json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+    // A probe must reach the function every time, never a cache.
+    let mut response = http::json(200, &json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))?;
+    response.headers_mut().insert("cache-control", lambda_http::http::HeaderValue::from_static("no-store"));
+    Ok(response)
 }

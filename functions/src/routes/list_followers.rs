@@ -1,5 +1,6 @@
 //! `GET /users/{userId}/followers`: Who follows a user. Public.
 
+use crate::caching::Public;
 use crate::{HandlerResult, http};
 use lambda_http::Request;
 use shared::{Table, follows};
@@ -7,5 +8,5 @@ use shared::{Table, follows};
 pub async fn handle(table: Table, request: Request) -> HandlerResult {
     let user = http::path_param(&request, "userId")?;
     let page = http::page_request(&request)?;
-    http::json(200, &follows::followers(&table, user, &page).await?)
+    http::public_json(Public::Listing, &follows::followers(&table, user, &page).await?)
 }

@@ -1,5 +1,6 @@
 //! `GET /users/{userId}/posts`: A user's published posts, newest first. Public.
 
+use crate::caching::Public;
 use crate::{HandlerResult, http};
 use lambda_http::Request;
 use shared::{Table, posts};
@@ -7,5 +8,5 @@ use shared::{Table, posts};
 pub async fn handle(table: Table, request: Request) -> HandlerResult {
     let author = http::path_param(&request, "userId")?;
     let page = http::page_request(&request)?;
-    http::json(200, &posts::list_published(&table, author, &page).await?)
+    http::public_json(Public::Listing, &posts::list_published(&table, author, &page).await?)
 }

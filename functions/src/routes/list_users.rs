@@ -1,10 +1,11 @@
 //! `GET /users`: All users, newest first, paginated. Public.
 
+use crate::caching::Public;
 use crate::{HandlerResult, http};
 use lambda_http::Request;
 use shared::{Table, users};
 
 pub async fn handle(table: Table, request: Request) -> HandlerResult {
     let page = http::page_request(&request)?;
-    http::json(200, &users::list(&table, &page).await?)
+    http::public_json(Public::Listing, &users::list(&table, &page).await?)
 }

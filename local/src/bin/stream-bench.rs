@@ -37,7 +37,7 @@ async fn main() {
         port: 0,
         ttl_sweep_every: None,
         attach_stream: false,
-        feed: None,
+        overrides: Default::default(),
     };
     let stack = LocalStack::start(options).await.expect("the stack starts");
     let table = stack.table().clone().with_feed_settings(Settings { push_limit, budget });

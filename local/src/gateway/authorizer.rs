@@ -16,17 +16,15 @@ use std::collections::HashMap;
 pub(super) struct Authorizer {
     pub(super) identity_headers: Vec<String>,
     pub(super) handler: AuthorizerHandler,
+    /// The table handle as the authorizer's environment sets it (its rate limits).
+    pub(super) table: Table,
 }
 
 impl Authorizer {
     /// API Gateway's authorizer step: 401 without invoking it when an
     /// identity header is missing, 403 when it denies, 500 when it fails;
     /// otherwise the context it returned.
-    pub(super) async fn authorize(
-        &self,
-        table: &Table,
-        event: &ApiGatewayV2httpRequest,
-    ) -> (Result<HashMap<String, serde_json::Value>, Response<Body>>, Usage) {
+    pub(super) async fn authorize(&self, event: &ApiGatewayV2httpRequest) -> (Result<HashMap<String, serde_json::Value>, Response<Body>>, Usage) {
         let identity: Option<Vec<String>> = self
             .identity_headers
             .iter()
@@ -37,7 +35,7 @@ impl Authorizer {
         };
         let request = authorizer_event(event, identity);
         let handler = self.handler;
-        let table = table.clone();
+        let table = self.table.clone();
         let invocation = tokio::spawn(shared::round_trips::measure(async move { handler(table, request).await }));
         match invocation.await {
             Ok((Ok(response), calls)) if response.is_authorized => {

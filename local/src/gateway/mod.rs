@@ -4,15 +4,19 @@
 //! in the Lambda runtime before the handler sees it.
 //!
 //! The route table and matching are in `routes`, the event in `event`, the
-//! authorizer step in `authorizer`; this file ties them to axum.
+//! authorizer step in `authorizer`, the stage's throttling in `throttle` and
+//! CORS in `cors`; this file ties them to axum.
 
 mod authorizer;
+mod cors;
 mod event;
 mod routes;
+mod throttle;
 
 pub use routes::Route;
 
-use crate::template::Template;
+use crate::stack::Overrides;
+use crate::template::{Cors, Template};
 use authorizer::Authorizer;
 use aws_lambda_events::apigw::ApiGatewayRequestAuthorizer;
 use axum::body::{Body, to_bytes};
@@ -54,12 +58,14 @@ struct Outcome {
 pub struct Gateway {
     routes: Vec<Route>,
     table: Table,
+    throttle: Option<throttle::Buckets>,
+    cors: Option<Cors>,
 }
 
 impl Gateway {
     /// Every route of the template, bound to its handler. A route whose
     /// function has no handler is an error: the stack must not start half-built.
-    pub fn new(template: &Template, registry: &[Registered], table: Table) -> Result<Self, String> {
+    pub fn new(template: &Template, registry: &[Registered], table: Table, overrides: &Overrides) -> Result<Self, String> {
         let mut authorizers = HashMap::new();
         for spec in &template.authorizers {
             let function = template
@@ -73,7 +79,7 @@ impl Gateway {
                     spec.name, function.logical_id, function.handler
                 )
             })?;
-            let authorizer = Authorizer { identity_headers: spec.identity_headers.clone(), handler };
+            let authorizer = Authorizer { identity_headers: spec.identity_headers.clone(), handler, table: table.clone() };
             authorizers.insert(spec.name.clone(), authorizer);
         }
         let mut routes = Vec::new();
@@ -88,7 +94,12 @@ impl Gateway {
             let authorizer = spec.authorizer.as_ref().map(|name| authorizers[name].clone());
             routes.push(Route::new(&spec.method, &spec.path, name, handler, authorizer)?);
         }
-        Ok(Self { routes, table })
+        let throttle = overrides.throttle.or(template.throttle).map(throttle::Buckets::new);
+        let mut cors = template.cors.clone();
+        if let (Some(cors), Some(origins)) = (&mut cors, &overrides.cors_origins) {
+            cors.allow_origins = origins.clone();
+        }
+        Ok(Self { routes, table, throttle, cors })
     }
 
     pub fn routes(&self) -> &[Route] {
@@ -106,9 +117,17 @@ impl Gateway {
         let started = Instant::now();
         let request_id = ulid::Ulid::new().to_string();
         let method = request.method().as_str().to_string();
+        if let Some(preflight) = self.cors.as_ref().and_then(|cors| cors.preflight(request.method(), request.headers())) {
+            tracing::info!(target: "quire::request", %method, route = "(CORS preflight)", status = preflight.status().as_u16(), request_id = %request_id);
+            return preflight;
+        }
+        let origin = request.headers().get(http::header::ORIGIN).cloned();
         let outcome = self.dispatch(remote, &request_id, request).await;
         let mut response = outcome.response;
         let headers = response.headers_mut();
+        if let Some(cors) = &self.cors {
+            cors.decorate(origin.as_ref(), headers);
+        }
         headers.insert("apigw-requestid", HeaderValue::from_str(&request_id).expect("a ULID is a valid header"));
         for (calls_header, capacity_header, usage) in [
             (DYNAMODB_CALLS_HEADER, DYNAMODB_CAPACITY_HEADER, &outcome.usage),
@@ -151,6 +170,11 @@ impl Gateway {
         };
         outcome.route_key = Some(route.route_key.clone());
         outcome.logged_path = loggable_path(route, &path_parameters, &path);
+        // The stage's throttling comes first: the authorizer does not run either.
+        if self.throttle.as_ref().is_some_and(|buckets| !buckets.admit(&route.route_key)) {
+            outcome.response = api_gateway_message(429, "Too Many Requests");
+            return outcome;
+        }
         let (parts, body) = request.into_parts();
         let Ok(body) = to_bytes(body, MAX_BODY_BYTES).await else {
             let err = Error::PayloadTooLarge {
@@ -163,7 +187,7 @@ impl Gateway {
         let mut event = build_event(route, path_parameters, &parts, &body, remote, request_id);
 
         if let Some(authorizer) = &route.authorizer {
-            let (context, usage) = authorizer.authorize(&self.table, &event).await;
+            let (context, usage) = authorizer.authorize(&event).await;
             outcome.authorizer_usage = usage;
             match context {
                 Ok(context) => {
@@ -276,8 +300,8 @@ mod tests {
             .map(|(_, _, name)| Registered { name, kind: functions::Kind::Http(any_handler), iam_actions: &[], reads_body: false })
             .collect();
         let cursors = shared::Cursors::new(&[0u8; 32]).unwrap();
-        let template = Template { table, functions, authorizers: Vec::new() };
-        Gateway::new(&template, &handlers, Table::for_endpoint("http://127.0.0.1:9", "t", cursors)).unwrap()
+        let template = Template { table, functions, authorizers: Vec::new(), throttle: None, cors: None };
+        Gateway::new(&template, &handlers, Table::for_endpoint("http://127.0.0.1:9", "t", cursors), &Overrides::default()).unwrap()
     }
 
     #[test]
@@ -296,8 +320,8 @@ mod tests {
         }];
         let cursors = shared::Cursors::new(&[0u8; 32]).unwrap();
         let table_handle = Table::for_endpoint("http://127.0.0.1:9", "t", cursors);
-        let template = Template { table, functions, authorizers: Vec::new() };
-        let err = Gateway::new(&template, functions::FUNCTIONS, table_handle).err().unwrap();
+        let template = Template { table, functions, authorizers: Vec::new(), throttle: None, cors: None };
+        let err = Gateway::new(&template, functions::FUNCTIONS, table_handle, &Overrides::default()).err().unwrap();
         assert!(err.contains("GET /orphan") && err.contains("OrphanFunction") && err.contains("orphan"), "{err}");
     }
 }

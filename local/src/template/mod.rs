@@ -5,9 +5,11 @@
 //! The table's definition and its creation are in `table`, a function's IAM
 //! policies in `iam`; this file reads functions, routes and authorizers.
 
+mod api;
 mod iam;
 mod table;
 
+pub use api::{Cors, Throttle};
 pub use iam::PolicyStatement;
 pub use table::{AttributeDef, IndexDef, KeyDef, ProjectionDef, StreamDef, TableDefinition, TtlDef};
 
@@ -28,6 +30,10 @@ pub struct Template {
     pub functions: Vec<Function>,
     /// The HTTP API's Lambda authorizers.
     pub authorizers: Vec<AuthorizerSpec>,
+    /// The stage's default route throttling, if set.
+    pub throttle: Option<Throttle>,
+    /// The HTTP API's CORS configuration, if set.
+    pub cors: Option<Cors>,
 }
 
 /// A Lambda authorizer of the HTTP API.
@@ -144,7 +150,7 @@ impl Template {
         let resources = doc.get("Resources").and_then(Value::as_mapping).ok_or("no Resources section")?;
         let mut table = None;
         let mut functions = Vec::new();
-        let (authorizers, default_authorizer) = parse_api(resources)?;
+        let (authorizers, default_authorizer, throttle, cors) = parse_api(resources, &doc)?;
         for (id, resource) in resources {
             let id = id.as_str().unwrap_or_default().to_string();
             match resource.get("Type").and_then(Value::as_str) {
@@ -169,7 +175,7 @@ impl Template {
                 }
             }
         }
-        Ok(Self { table, functions, authorizers })
+        Ok(Self { table, functions, authorizers, throttle, cors })
     }
 
     /// Every HTTP route with the function serving it.
@@ -178,11 +184,15 @@ impl Template {
     }
 }
 
-/// The `AWS::Serverless::HttpApi`'s authorizers and default authorizer.
-fn parse_api(resources: &serde_yaml::Mapping) -> Result<(Vec<AuthorizerSpec>, Option<String>), String> {
+/// What the `AWS::Serverless::HttpApi` says.
+type ApiParts = (Vec<AuthorizerSpec>, Option<String>, Option<Throttle>, Option<Cors>);
+
+/// The `AWS::Serverless::HttpApi`'s authorizers, default authorizer,
+/// throttling and CORS.
+fn parse_api(resources: &serde_yaml::Mapping, doc: &Value) -> Result<ApiParts, String> {
     let mut apis = resources.values().filter(|r| r.get("Type").and_then(Value::as_str) == Some("AWS::Serverless::HttpApi"));
     let Some(api) = apis.next() else {
-        return Ok((Vec::new(), None));
+        return Ok((Vec::new(), None, None, None));
     };
     if apis.next().is_some() {
         return Err("more than one AWS::Serverless::HttpApi: the local stack serves one API".into());
@@ -204,7 +214,8 @@ fn parse_api(resources: &serde_yaml::Mapping) -> Result<(Vec<AuthorizerSpec>, Op
             .unwrap_or_default();
         authorizers.push(AuthorizerSpec { name, function, identity_headers });
     }
-    Ok((authorizers, default))
+    let (throttle, cors) = api::settings(api, doc)?;
+    Ok((authorizers, default, throttle, cors))
 }
 
 /// `Function` from `!GetAtt Function.Arn` or `Fn::GetAtt: [Function, Arn]`.
@@ -218,22 +229,10 @@ fn get_att_target(value: &Value) -> Option<String> {
 
 /// A function's own environment variables, as far as the template settles them.
 fn environment(resource: &Value, doc: &Value) -> std::collections::BTreeMap<String, String> {
-    let scalar = |value: &Value| match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    };
     let variables = resource.get("Properties").and_then(|p| p.get("Environment")).and_then(|e| e.get("Variables")).and_then(Value::as_mapping);
     let mut settled = std::collections::BTreeMap::new();
     for (name, value) in variables.into_iter().flatten() {
-        let value = match value {
-            Value::Tagged(tagged) if tagged.tag == "Ref" => {
-                tagged.value.as_str().and_then(|param| doc.get("Parameters")?.get(param)?.get("Default")).and_then(scalar)
-            }
-            other => scalar(other),
-        };
-        if let (Some(name), Some(value)) = (name.as_str(), value) {
+        if let (Some(name), Some(value)) = (name.as_str(), api::scalar(&api::resolve(value, doc))) {
             settled.insert(name.to_string(), value);
         }
     }
@@ -285,6 +284,20 @@ fn parse_function(id: &str, resource: &Value, doc: &Value, default_authorizer: O
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_apis_throttling_cors_and_the_authorizers_limits_come_from_the_parameters() {
+        let template = Template::load(&default_path()).unwrap();
+        assert_eq!(template.throttle, Some(Throttle { rate_per_second: 1000.0, burst: 500 }));
+        let cors = template.cors.unwrap();
+        assert_eq!(cors.allow_origins, ["http://localhost:3000"]);
+        for header in ["authorization", "content-type", "idempotency-key", "if-match", "if-none-match"] {
+            assert!(cors.allow_headers.iter().any(|h| h == header), "{header}");
+        }
+        let authorizer = template.functions.iter().find(|f| f.handler == "authorizer").unwrap();
+        let limits = shared::rate_limits::Limits::from_variables(|n| authorizer.environment.get(n).cloned()).unwrap();
+        assert_eq!(limits, shared::rate_limits::Limits::default(), "the README states these numbers");
+    }
 
     #[test]
     fn reads_the_repository_template() {

@@ -8,7 +8,8 @@
 //! is looked up under their own account, success where the route acts on the
 //! caller's own account). The authorizer refuses everything else before the
 //! route runs: no `Authorization` header is API Gateway's 401, a key it
-//! denies is API Gateway's 403.
+//! denies is API Gateway's 403, and a valid key over its plan's rate limit is
+//! the route's 429 `rate_limited`, before any DynamoDB call.
 
 use crate::common::*;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -29,53 +30,63 @@ enum Credential {
     Revoked,
     /// The owner's key, past its expiry (not yet removed by TTL).
     Expired,
+    /// The owner's key, with all its plan's requests of this window made.
+    Limited,
     /// Another user's valid key.
     Other,
     /// The owner's valid key.
     Owner,
 }
 
-const CREDENTIALS: [Credential; 7] =
-    [Credential::None, Credential::Malformed, Credential::Unknown, Credential::Revoked, Credential::Expired, Credential::Other, Credential::Owner];
+const CREDENTIALS: [Credential; 8] = [
+    Credential::None,
+    Credential::Malformed,
+    Credential::Unknown,
+    Credential::Revoked,
+    Credential::Expired,
+    Credential::Limited,
+    Credential::Other,
+    Credential::Owner,
+];
 
 /// route key, then the status for each credential in the order of [`CREDENTIALS`].
 #[rustfmt::skip]
-const EXPECTED: &[(&str, [u16; 7])] = &[
-    //                                             none malformed unknown revoked expired other owner
-    ("GET /users/by-email",                         [401, 403,      403,    403,    403,    200,  200]),
-    ("GET /me",                                     [401, 403,      403,    403,    403,    200,  200]),
-    ("PATCH /me",                                   [401, 403,      403,    403,    403,    200,  200]),
+const EXPECTED: &[(&str, [u16; 8])] = &[
+    //                                             none malformed unknown revoked expired limited other owner
+    ("GET /users/by-email",                         [401, 403,      403,    403,    403,    429,    200,  200]),
+    ("GET /me",                                     [401, 403,      403,    403,    403,    429,    200,  200]),
+    ("PATCH /me",                                   [401, 403,      403,    403,    403,    429,    200,  200]),
     // The owner is on pro and the body moves pro → free; other is on free: 409 plan_mismatch.
-    ("PUT /me/plan",                                [401, 403,      403,    403,    403,    409,  200]),
+    ("PUT /me/plan",                                [401, 403,      403,    403,    403,    429,    409,  200]),
     // Each deletes their own account.
-    ("DELETE /me",                                  [401, 403,      403,    403,    403,    204,  204]),
-    ("POST /me/api-keys",                           [401, 403,      403,    403,    403,    201,  201]),
-    ("GET /me/api-keys",                            [401, 403,      403,    403,    403,    200,  200]),
+    ("DELETE /me",                                  [401, 403,      403,    403,    403,    429,    204,  204]),
+    ("POST /me/api-keys",                           [401, 403,      403,    403,    403,    429,    201,  201]),
+    ("GET /me/api-keys",                            [401, 403,      403,    403,    403,    429,    200,  200]),
     // A key id is looked up under the caller's account: another's is not found.
-    ("DELETE /me/api-keys/{keyId}",                 [401, 403,      403,    403,    403,    404,  204]),
-    ("POST /posts",                                 [401, 403,      403,    403,    403,    201,  201]),
-    ("GET /me/drafts",                              [401, 403,      403,    403,    403,    200,  200]),
-    ("GET /me/posts/{postId}",                      [401, 403,      403,    403,    403,    404,  200]),
-    ("PATCH /posts/{postId}",                       [401, 403,      403,    403,    403,    403,  200]),
-    ("POST /posts/{postId}/publish",                [401, 403,      403,    403,    403,    403,  200]),
-    ("DELETE /posts/{postId}",                      [401, 403,      403,    403,    403,    403,  204]),
+    ("DELETE /me/api-keys/{keyId}",                 [401, 403,      403,    403,    403,    429,    404,  204]),
+    ("POST /posts",                                 [401, 403,      403,    403,    403,    429,    201,  201]),
+    ("GET /me/drafts",                              [401, 403,      403,    403,    403,    429,    200,  200]),
+    ("GET /me/posts/{postId}",                      [401, 403,      403,    403,    403,    429,    404,  200]),
+    ("PATCH /posts/{postId}",                       [401, 403,      403,    403,    403,    429,    403,  200]),
+    ("POST /posts/{postId}/publish",                [401, 403,      403,    403,    403,    429,    403,  200]),
+    ("DELETE /posts/{postId}",                      [401, 403,      403,    403,    403,    429,    403,  204]),
     // Anyone may comment on a published post.
-    ("POST /posts/{postId}/comments",               [401, 403,      403,    403,    403,    201,  201]),
+    ("POST /posts/{postId}/comments",               [401, 403,      403,    403,    403,    429,    201,  201]),
     // The owner wrote the comment on their own post.
-    ("DELETE /posts/{postId}/comments/{commentId}", [401, 403,      403,    403,    403,    403,  204]),
+    ("DELETE /posts/{postId}/comments/{commentId}", [401, 403,      403,    403,    403,    429,    403,  204]),
     // The path names the owner: other follows them; the owner may not follow themself (400).
-    ("PUT /users/{userId}/follow",                  [401, 403,      403,    403,    403,    204,  400]),
-    ("DELETE /users/{userId}/follow",               [401, 403,      403,    403,    403,    204,  400]),
-    ("GET /me/notifications",                       [401, 403,      403,    403,    403,    200,  200]),
+    ("PUT /users/{userId}/follow",                  [401, 403,      403,    403,    403,    429,    204,  400]),
+    ("DELETE /users/{userId}/follow",               [401, 403,      403,    403,    403,    429,    204,  400]),
+    ("GET /me/notifications",                       [401, 403,      403,    403,    403,    429,    200,  200]),
     // A notification id is looked up under the caller's account.
-    ("POST /me/notifications/{notificationId}/read",[401, 403,      403,    403,    403,    404,  200]),
+    ("POST /me/notifications/{notificationId}/read",[401, 403,      403,    403,    403,    429,    404,  200]),
     // Anyone may like a published post (the owner their own), and stop.
-    ("PUT /posts/{postId}/like",                    [401, 403,      403,    403,    403,    204,  204]),
-    ("DELETE /posts/{postId}/like",                 [401, 403,      403,    403,    403,    204,  204]),
-    ("GET /me/likes",                               [401, 403,      403,    403,    403,    200,  200]),
+    ("PUT /posts/{postId}/like",                    [401, 403,      403,    403,    403,    429,    204,  204]),
+    ("DELETE /posts/{postId}/like",                 [401, 403,      403,    403,    403,    429,    204,  204]),
+    ("GET /me/likes",                               [401, 403,      403,    403,    403,    429,    200,  200]),
     // The other user likes the world's post; the owner does not.
-    ("GET /me/likes/{postId}",                      [401, 403,      403,    403,    403,    200,  404]),
-    ("GET /me/feed",                                [401, 403,      403,    403,    403,    200,  200]),
+    ("GET /me/likes/{postId}",                      [401, 403,      403,    403,    403,    429,    200,  404]),
+    ("GET /me/feed",                                [401, 403,      403,    403,    403,    429,    200,  200]),
 ];
 
 /// Whether the owner's own call of an authenticated route succeeds (else
@@ -113,14 +124,43 @@ async fn spent_key(stack: &TestStack, world: &World, revoke: bool) -> String {
     created.body["secret"].as_str().unwrap().to_string()
 }
 
+/// A key of the owner's that has made all its plan's requests this window:
+/// its counts of this window and the next set to the limit, as that many
+/// requests would (the test stack's limit is too high to reach by asking).
+async fn limited_key(stack: &TestStack, world: &World) -> String {
+    let created = stack.post("/me/api-keys").key(&world.owner.key).send().await;
+    assert_eq!(created.status, 201, "{}", created.brief());
+    let secret = created.body["secret"].as_str().unwrap().to_string();
+    let key = shared::api_keys::KeyString::parse(&secret).unwrap();
+    let limits = stack.table().rate_limits();
+    let window = limits.window(shared::clock::now_ms());
+    let next = limits.window(window.ends_at_ms);
+    let limit = AttributeValue::N(limits.per_window(shared::Plan::Pro).to_string());
+    let table = stack.table();
+    table
+        .client()
+        .update_item()
+        .table_name(table.name())
+        .set_key(Some(shared::keys::api_key(key.user_id, key.key_id).to_attributes()))
+        .update_expression("SET #now = :limit, #next = :limit")
+        .expression_attribute_names("#now", window.counter())
+        .expression_attribute_names("#next", next.counter())
+        .expression_attribute_values(":limit", limit)
+        .send()
+        .await
+        .unwrap();
+    secret
+}
+
 /// Calls one route with every credential, on a world of its own (so the
 /// destructive routes cannot disturb the others); the mismatches.
-async fn check_route(stack: &TestStack, method: String, path: String, expected: [u16; 7]) -> Vec<String> {
+async fn check_route(stack: &TestStack, method: String, path: String, expected: [u16; 8]) -> Vec<String> {
     let world = World::build(stack).await;
     let route_key = format!("{method} {path}");
     let unknown = format!("quire_{}_{}_{}", ulid::Ulid::new(), ulid::Ulid::new(), "0".repeat(64));
     let revoked = spent_key(stack, &world, true).await;
     let expired = spent_key(stack, &world, false).await;
+    let limited = limited_key(stack, &world).await;
     let target = format!("{}{}", world.path(&method, &path), world.query(&route_key));
     let body = valid_body(&route_key);
     let mut failures = Vec::new();
@@ -132,6 +172,7 @@ async fn check_route(stack: &TestStack, method: String, path: String, expected: 
             Credential::Unknown => Some(unknown.as_str()),
             Credential::Revoked => Some(revoked.as_str()),
             Credential::Expired => Some(expired.as_str()),
+            Credential::Limited => Some(limited.as_str()),
             Credential::Other => Some(world.other.key.as_str()),
             Credential::Owner => Some(world.owner.key.as_str()),
         };
@@ -152,6 +193,9 @@ async fn check_route(stack: &TestStack, method: String, path: String, expected: 
             403 if !matches!(credential, Credential::Other) => Some(json!({"message": "Forbidden"})),
             _ => None,
         };
+        if status == 429 && (reply.body["error"]["code"] != "rate_limited" || !reply.dynamodb_calls().is_empty()) {
+            failures.push(format!("{route_key} with {credential:?}: not a 429 before any DynamoDB call: {}", reply.brief()));
+        }
         if let Some(answer) = by_gateway {
             if reply.body != answer || !reply.dynamodb_calls().is_empty() {
                 failures.push(format!("{route_key} with {credential:?}: not API Gateway's refusal before the route: {}", reply.brief()));

@@ -201,7 +201,7 @@ pub fn folder_options(dir: &std::path::Path, attach_stream: bool) -> local::Opti
         port: 0,
         ttl_sweep_every: None,
         attach_stream,
-        feed: None,
+        overrides: Default::default(),
     }
 }
 
