@@ -6,6 +6,7 @@ mod common;
 
 mod access_patterns;
 mod accounts;
+mod alarms;
 mod api_keys;
 mod authorization;
 mod bad_input;
