@@ -7,7 +7,7 @@
 //! authenticated ones only by the caller's own client, and revalidated.
 
 use crate::HandlerResult;
-use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY};
 use lambda_http::http::{HeaderValue, Method};
 use lambda_http::{Body, Request, RequestExt, Response};
 use sha2::{Digest, Sha256};
@@ -37,9 +37,12 @@ pub const PRIVATE: &str = "private, no-cache";
 pub const UNCACHED: &str = "no-cache";
 
 /// Marks a public read's response as cacheable by anyone for `lifetime`.
+/// API Gateway adds CORS headers only for an allowed `Origin`, so a shared
+/// cache must keep one copy per origin (`Vary: Origin`).
 pub fn public(lifetime: Public, result: HandlerResult) -> HandlerResult {
     let mut response = result?;
     response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static(lifetime.header()));
+    response.headers_mut().insert(VARY, HeaderValue::from_static("origin"));
     Ok(response)
 }
 
@@ -169,6 +172,7 @@ mod tests {
     fn public_lifetimes_are_kept_and_errors_and_other_methods_are_left_alone() {
         let response = Revalidation::of(&get(None)).unwrap().apply(public(Public::Item, Ok(ok("{}"))).unwrap());
         assert_eq!(response.headers()[CACHE_CONTROL], "public, max-age=60");
+        assert_eq!(response.headers()[VARY], "origin", "one cached copy per origin");
         let missing = Response::builder().status(404).body(Body::Empty).unwrap();
         let response = Revalidation::of(&get(None)).unwrap().apply(missing);
         assert!(response.headers().get(ETAG).is_none() && response.headers().get(CACHE_CONTROL).is_none());

@@ -32,9 +32,12 @@ pub async fn serve<F: Future<Output = HandlerResult>>(request: Request, handler:
 }
 
 /// The seconds to wait, when the authorizer found the key over its limit.
+/// The field's presence decides: a value that is not a whole number (the
+/// context is JSON; a string would do) still refuses, with 1 s.
 fn rate_limited(request: &Request) -> Option<u64> {
     let fields = &request.request_context_ref()?.authorizer()?.fields;
-    fields.get(shared::auth::RETRY_AFTER_FIELD)?.as_u64()
+    let value = fields.get(shared::auth::RETRY_AFTER_FIELD)?;
+    Some(value.as_u64().or_else(|| value.as_str()?.parse().ok()).unwrap_or(1).max(1))
 }
 
 /// Turns a handler's result into the response API Gateway returns.

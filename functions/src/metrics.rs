@@ -7,8 +7,9 @@
 //!
 //! - per request, dimensions `Route` and `StatusClass`: `Requests`,
 //!   `Latency` (ms), `DynamoDBCalls`, `ReadCapacityUnits`, `WriteCapacityUnits`;
-//! - per stream batch, dimension `Function`: `Records`, `FailedRecords`,
-//!   `OldestRecordAgeMs`, `DeltasFolded`;
+//! - per stream batch, dimension `Function`: `Records`, `FailedRecords`
+//!   (1 when a record failed: Lambda retries from it), `OldestRecordAgeMs`,
+//!   `DeltasFolded`;
 //! - business counts, no dimension: `SignUps`, `Publications`,
 //!   `FanOutItems`, `RateLimited`.
 
@@ -25,8 +26,7 @@ static COLLECTOR: OnceLock<Option<&'static Collector>> = OnceLock::new();
 /// Installs the recorder (once per process; the Lambda bootstrap calls it).
 pub fn install() {
     COLLECTOR.get_or_init(|| {
-        // Zeros too: a batch with no failed record says so (0), not nothing.
-        let collector = Builder::new().cloudwatch_namespace(NAMESPACE).emit_zeros(true).init().map_err(|e| tracing::warn!("no metrics: {e}")).ok()?;
+        let collector = Builder::new().cloudwatch_namespace(NAMESPACE).init().map_err(|e| tracing::warn!("no metrics: {e}")).ok()?;
         describe_histogram!("Latency", Unit::Milliseconds, "time in the function, per request");
         describe_histogram!("OldestRecordAgeMs", Unit::Milliseconds, "age of a batch's oldest stream record");
         Some(collector)
@@ -43,7 +43,7 @@ pub fn flush(writer: impl std::io::Write) {
     }
 }
 
-/// `2xx`, `4xx` or `5xx`.
+/// `2xx`, `3xx` (a 304), `4xx` or `5xx`.
 pub fn status_class(status: u16) -> &'static str {
     match status {
         200..=299 => "2xx",
@@ -63,12 +63,13 @@ pub fn request(route: &'static str, status: u16, latency: Duration, usage: &Usag
     histogram!("WriteCapacityUnits", &labels).record(usage.capacity.write_units());
 }
 
-/// One stream batch.
+/// One stream batch. Values, not counters, so a batch without failures
+/// says 0 rather than nothing (a counter's zero is left out of the line).
 pub fn batch(function: &'static str, records: usize, failed: usize, oldest_age: Option<Duration>, deltas: usize, fan_out_items: u64) {
     let labels = [("Function", function)];
-    counter!("Records", &labels).increment(records as u64);
-    counter!("FailedRecords", &labels).increment(failed as u64);
-    counter!("DeltasFolded", &labels).increment(deltas as u64);
+    histogram!("Records", &labels).record(records as f64);
+    histogram!("FailedRecords", &labels).record(failed as f64);
+    histogram!("DeltasFolded", &labels).record(deltas as f64);
     if let Some(age) = oldest_age {
         histogram!("OldestRecordAgeMs", &labels).record(age.as_secs_f64() * 1000.0);
     }

@@ -23,7 +23,8 @@ pub async fn handle(table: Table, event: Event) -> DynamoDbEventResponse {
         duration_ms = started.elapsed().as_millis() as u64,
         "batch"
     );
-    let failed = outcome.failed_at.map_or(0, |index| event.records.len() - index);
+    // The first record that failed (Lambda retries the batch from it).
+    let failed = usize::from(outcome.failed_at.is_some());
     let oldest_ms = event.records.iter().map(|r| r.change.approximate_creation_date_time.timestamp_millis().max(0) as u64).min();
     let age = oldest_ms.map(|at| std::time::Duration::from_millis(shared::clock::now_ms().saturating_sub(at)));
     crate::metrics::batch("stream-processor", event.records.len(), failed, age, outcome.deltas, outcome.fan_out_items);

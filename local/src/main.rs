@@ -47,7 +47,7 @@ struct Cli {
     #[arg(long)]
     pro_requests_per_window: Option<u64>,
     /// An origin whose browser pages may call the API (repeat for more;
-    /// default: template.yaml's CorsAllowedOrigins).
+    /// default: template.yaml's CorsAllowedOrigin).
     #[arg(long = "cors-origin")]
     cors_origins: Vec<String>,
     /// The SAM template to serve.

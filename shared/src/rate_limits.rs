@@ -110,11 +110,25 @@ impl Window {
     pub fn retry_after_seconds(&self, now_ms: u64) -> u64 {
         self.ends_at_ms.saturating_sub(now_ms).div_ceil(1000).max(1)
     }
+
+    /// The window counts among `attributes` older than this window's
+    /// previous one (which the request's own update removes): left by a key
+    /// that sat idle. Never a newer window's: near a boundary a request whose
+    /// clock still reads this window can land after one that reads the next.
+    pub fn older_counts<'a>(&self, attributes: impl IntoIterator<Item = &'a String>) -> Vec<String> {
+        let oldest_kept = self.number.saturating_sub(1);
+        attributes.into_iter().filter(|name| window_of(name).is_some_and(|n| n < oldest_kept)).cloned().collect()
+    }
+}
+
+/// The window a key item's attribute counts, if it is a window count.
+fn window_of(attribute: &str) -> Option<u64> {
+    attribute.strip_prefix(COUNTER_PREFIX).filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))?.parse().ok()
 }
 
 /// Whether a key item's attribute is a window count.
 pub fn is_counter(attribute: &str) -> bool {
-    attribute.strip_prefix(COUNTER_PREFIX).is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    window_of(attribute).is_some()
 }
 
 #[cfg(test)]
@@ -134,6 +148,18 @@ mod tests {
         assert_eq!((w.counter(), w.previous_counter()), ("rateWindow2".to_string(), "rateWindow1".to_string()));
         assert!(is_counter(&w.counter()) && !is_counter(COUNTER_PREFIX) && !is_counter("rateWindowX") && !is_counter("usageCount"));
         assert_eq!((limits.per_window(Plan::Free), limits.per_window(Plan::Pro)), (1, 2));
+    }
+
+    #[test]
+    fn only_counts_older_than_the_previous_window_are_left_to_remove() {
+        let w = Window { number: 10, ends_at_ms: 0 };
+        let names: Vec<String> = ["rateWindow7", "rateWindow8", "rateWindow9", "rateWindow10", "rateWindow11", "usageCount", "rateWindowX"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        // 9 goes with the request's own update; 11 is a newer window's, written
+        // first by a request whose clock had passed the boundary.
+        assert_eq!(w.older_counts(&names), ["rateWindow7", "rateWindow8"]);
     }
 
     #[test]

@@ -63,12 +63,16 @@ impl Cors {
         for name in [ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_EXPOSE_HEADERS] {
             headers.remove(name);
         }
+        // The answer depends on Origin unless every origin is allowed: a
+        // shared cache must keep one copy per origin, whatever this one was.
+        let varies = !self.allow_origins.iter().any(|o| o == "*") || self.allow_credentials;
+        let already = headers.get_all(VARY).iter().any(|v| v.to_str().is_ok_and(|v| v.split(',').any(|h| h.trim().eq_ignore_ascii_case("origin"))));
+        if varies && !already {
+            headers.append(VARY, HeaderValue::from_static("origin"));
+        }
         let Some(allow_origin) = origin.and_then(|o| o.to_str().ok()).and_then(|o| self.allow_origin(o)) else {
             return;
         };
-        if allow_origin != "*" {
-            headers.append(VARY, HeaderValue::from_static("origin"));
-        }
         headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, allow_origin);
         if !self.expose_headers.is_empty() {
             headers.insert(ACCESS_CONTROL_EXPOSE_HEADERS, list(&self.expose_headers));
@@ -135,11 +139,13 @@ mod tests {
         headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
         cors().decorate(Some(&HeaderValue::from_static("https://evil.example")), &mut headers);
         assert!(headers.get(ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+        assert_eq!(headers[VARY], "origin", "a refused origin's answer differs too");
         cors().decorate(Some(&HeaderValue::from_static("https://app.example")), &mut headers);
         assert_eq!(headers[ACCESS_CONTROL_ALLOW_ORIGIN], "https://app.example");
         assert_eq!(headers[ACCESS_CONTROL_EXPOSE_HEADERS], "etag");
+        assert_eq!(headers.get_all(VARY).iter().count(), 1, "said once");
         let mut none = HeaderMap::new();
         cors().decorate(None, &mut none);
-        assert!(none.is_empty());
+        assert_eq!(none.len(), 1, "only Vary: {none:?}");
     }
 }
