@@ -9,14 +9,19 @@
 //! HTTPS), `--bin-profile P` (build and run target/P's binaries, e.g.
 //! release-o3 or release-z, for the opt-level experiment), `--report-only` (re-render the
 //! last results with the arm64 zip sizes now in target/lambda).
-//! `QUIRE_BENCH_CGROUP=<cgroup v1 folder>` moves each function process into
-//! that cgroup (e.g. one whose CPU quota is a memory size's share).
+//! `--no-peers` leaves out the Node.js and Python peers.
+//! `--memory 128,256,512,1024,1769` (the default): each function runs at
+//! each of these memory sizes, inside the CPU share and memory limit Lambda
+//! gives it (src/share.rs; at full CPU where cgroups cannot be used).
 
+mod peers;
+mod power;
 mod proxy;
 mod raw;
 mod report;
 mod runtime_api;
 mod scenario;
+mod share;
 mod stats;
 mod tls;
 
@@ -29,14 +34,19 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
 
+/// A command to run each function under (`valgrind --tool=callgrind …`),
+/// for finding where its CPU goes; its environment is the function's.
+const WRAPPER_ENV: &str = "QUIRE_BENCH_WRAPPER";
+
+/// The functions whose power-tuning curve is drawn (bench/results/power-*.svg).
+const CHARTED: &[&str] = &["get-post", "authorizer", "create-post", "list-feed", "stream-processor", "node-get-post"];
+
 /// The baseline: bench/lambdas' hello-world, built like the functions.
 const BASELINE: &str = "hello";
 /// Experiments (bench/lambdas): binary and the sample it is given. Measured
 /// like the functions, left out of the targets.
 const EXPERIMENTS: &[(&str, &str)] = &[("hello-current-thread", "health"), ("get-post-preconnect", "get-post")];
 const TIMEOUT: Duration = Duration::from_secs(10);
-/// A cgroup folder each function process is moved into, if set.
-const CGROUP_ENV: &str = "QUIRE_BENCH_CGROUP";
 /// Dummy secret for the cursor signer (32+ characters, as in production).
 const CURSOR_KEY: &str = "bench-cursor-signing-key-0123456789abcdef";
 
@@ -51,6 +61,10 @@ struct Options {
     report_only: bool,
     /// The cargo profile whose binaries are run (target/<profile>/).
     profile: String,
+    /// The memory sizes each function runs at.
+    memory: Vec<u32>,
+    /// Leave out the Node.js and Python peers (and their installs).
+    peers: bool,
 }
 
 fn options() -> Options {
@@ -65,6 +79,8 @@ fn options() -> Options {
         tls: !args.iter().any(|a| a == "--plain"),
         report_only: args.iter().any(|a| a == "--report-only"),
         profile: value("--bin-profile").unwrap_or_else(|| "release".into()),
+        peers: !args.iter().any(|a| a == "--no-peers"),
+        memory: value("--memory").unwrap_or_else(|| "128,256,512,1024,1769".into()).split(',').filter_map(|m| m.trim().parse().ok()).collect(),
     }
 }
 
@@ -93,6 +109,18 @@ async fn run(mut options: Options) -> Result<(), String> {
     names.sort();
     if let Some(only) = &options.only {
         names.retain(|n| only.contains(n));
+    }
+    if options.peers {
+        match peers::prepare(&root(), &target_dir()) {
+            Err(e) => eprintln!("warning: no peers in this run: {e}"),
+            Ok(()) => {
+                for (peer, base) in peers::PEERS {
+                    if options.only.as_ref().is_none_or(|only| only.iter().any(|n| n == peer || n == base)) {
+                        names.push(peer.to_string());
+                    }
+                }
+            }
+        }
     }
     for (experiment, base) in EXPERIMENTS {
         if options.only.as_ref().is_none_or(|only| only.iter().any(|n| n == experiment || n == base)) {
@@ -138,16 +166,19 @@ async fn run(mut options: Options) -> Result<(), String> {
     let bench = Bench { api, proxy, table, seed, extra_ca, bins: target_dir().join(&options.profile), logs: target_dir().join("bench-logs") };
     std::fs::create_dir_all(&bench.logs).map_err(|e| e.to_string())?;
 
+    let shares: Vec<share::Share> = options.memory.iter().map(|mb| share::Share::new(*mb)).collect();
     let mut rows = Vec::new();
-    for name in &names {
-        eprintln!("{name}…");
-        let experiment = EXPERIMENTS.iter().find(|(e, _)| e == name).map(|(_, base)| base.to_string());
+    for (name, share) in names.iter().flat_map(|n| shares.iter().map(move |s| (n, s))) {
+        eprintln!("{name} at {} MB…", share.memory_mb);
+        let experiment = EXPERIMENTS.iter().chain(peers::PEERS).find(|(e, _)| e == name).map(|(_, base)| base.to_string());
         let sample = if name == BASELINE { "health".to_string() } else { experiment.clone().unwrap_or_else(|| name.clone()) };
         let text = std::fs::read_to_string(root().join("events").join(format!("{sample}.json"))).map_err(|e| format!("events/{sample}.json: {e}"))?;
-        let mut row = match bench.measure(name, &sample, &text, &options).await {
+        let mut row = match bench.measure(name, &sample, &text, &options, share).await {
             Ok(row) => row,
             Err(e) => Row { function: name.clone(), error: Some(e), ..Row::default() },
         };
+        row.memory_mb = share.memory_mb;
+        row.cpu_share = share.cpu_share();
         row.experiment = experiment.is_some();
         let route = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|e| e["routeKey"].as_str().map(str::to_string));
         row.documented_calls = match name.as_str() {
@@ -160,6 +191,7 @@ async fn run(mut options: Options) -> Result<(), String> {
     }
 
     let run_time = started.elapsed();
+    let deployed = deployed_sizes();
     let meta = serde_json::json!({
             "machine": machine(),
             "build_seconds": build_time.map(|t| t.as_secs_f64()),
@@ -167,21 +199,60 @@ async fn run(mut options: Options) -> Result<(), String> {
             "cold_starts": options.cold,
             "warm_invocations": options.warm,
             "tls": options.tls,
+            "memory_sizes": options.memory,
+            "deployed_sizes": deployed,
     });
     publish(&rows, &meta, options.write)?;
     stack.shutdown().await;
     Ok(())
 }
 
+/// Each function's `MemorySize` in template.yaml (the rest: 128 MB).
+fn deployed_sizes() -> std::collections::BTreeMap<String, u32> {
+    let template = local::template::Template::load(&local::template::default_path()).expect("template.yaml loads");
+    template.functions.iter().map(|f| (f.handler.clone(), f.memory_mb)).collect()
+}
+
+/// The rows at each function's deployed size (or its first size measured).
+fn at_deployed_size(rows: &[Row], meta: &serde_json::Value) -> Vec<Row> {
+    let deployed = |function: &str| meta["deployed_sizes"][function].as_u64().unwrap_or(128) as u32;
+    let mut chosen: Vec<Row> = Vec::new();
+    for row in rows {
+        match chosen.iter_mut().find(|r| r.function == row.function) {
+            Some(existing) if row.memory_mb == deployed(&row.function) => *existing = row.clone(),
+            Some(_) => {}
+            None => chosen.push(row.clone()),
+        }
+    }
+    chosen
+}
+
 /// Prints the tables and, with `write`, writes the result files.
-fn publish(rows: &[Row], meta: &serde_json::Value, write: bool) -> Result<(), String> {
-    let latest = format!("{}\n{}", report::markdown_table(rows), report::targets(rows, &rows[0]));
+fn publish(all: &[Row], meta: &serde_json::Value, write: bool) -> Result<(), String> {
+    let rows = &at_deployed_size(all, meta);
+    let peer_names: Vec<&str> = peers::PEERS.iter().map(|(p, _)| *p).collect();
+    let latest = format!(
+        "{}\n{}\n### By memory size\n\n{}\n### Power tuning\n\nPrices: {}. Each cell is the warm p50 and what a million invocations cost at it; the choice is the fastest size within {:.0} % of the cheapest.\n\n{}\n{}\n### Peers: `GET /posts/{{postId}}` on Node.js and Python\n\nRatios are the peer's figure over Quire's `get-post` at the same size.\n\n{}\n",
+        report::markdown_table(rows),
+        report::targets(rows, &rows[0]),
+        report::by_memory_table(all),
+        power::PRICES,
+        power::COST_TOLERANCE * 100.0,
+        power::table(all),
+        CHARTED.iter().map(|f| format!("![{f}](bench/results/power-{f}.svg)\n")).collect::<String>(),
+        report::peers_table(all, "get-post", &peer_names),
+    );
     println!("{latest}");
     if write {
-        let json = serde_json::json!({"meta": meta, "functions": rows});
+        let json = serde_json::json!({"meta": meta, "functions": all});
         let results = root().join("bench/results");
         report::write(&results.join("latest.json"), &serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?)?;
         report::write(&results.join("latest.md"), &latest)?;
+        for (function, rows) in power::by_function(all) {
+            if CHARTED.contains(&function) {
+                report::write(&results.join(format!("power-{function}.svg")), &power::svg(function, &rows))?;
+            }
+        }
         report::write(&root().join("BENCHMARKS.md"), &benchmarks_md(meta, &latest))?;
         eprintln!("wrote bench/results/latest.md, bench/results/latest.json, BENCHMARKS.md");
     }
@@ -251,9 +322,8 @@ impl Bench {
 
     /// Lambda's environment for a provided.al2023 function with JSON logs
     /// (template.yaml), plus the function's own variables.
-    fn environment(&self, name: &str) -> Vec<(String, String)> {
-        // template.yaml: 128 MB for the routes, 256 MB for the stream processor.
-        let memory = if name == "stream-processor" { "256" } else { "128" };
+    fn environment(&self, name: &str, memory_mb: u32) -> Vec<(String, String)> {
+        let memory = &memory_mb.to_string();
         let function = format!("quire-{name}");
         [
             ("AWS_LAMBDA_RUNTIME_API", self.api.address()),
@@ -283,24 +353,38 @@ impl Bench {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .chain(self.extra_ca.iter().map(|r| (shared::https::EXTRA_CA_FILE_ENV.to_string(), r.display().to_string())))
+        .chain(self.extra_ca.iter().flat_map(|r| peers::ca_variables(r)))
         .collect()
     }
 
     /// Starts a fresh process and waits for the end of its init (its first
     /// `next`): the time from spawn to then.
-    async fn spawn(&self, name: &str) -> Result<(Child, Duration), String> {
+    async fn spawn(&self, name: &str, share: &share::Share) -> Result<(Child, Duration), String> {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(self.logs.join(format!("{name}.log"))).map_err(|e| e.to_string())?;
         let err_log = log.try_clone().map_err(|e| e.to_string())?;
         let ready = self.api.expect_init(&format!("arn:aws:lambda:eu-west-1:123456789012:function:quire-{name}"));
-        let mut command = Command::new(self.binary(name));
-        command.env_clear().envs(self.environment(name)).stdin(Stdio::null()).stdout(log).stderr(err_log).kill_on_drop(true);
+        let mut command = match std::env::var(WRAPPER_ENV) {
+            // A profiler around the function, e.g. `valgrind --tool=callgrind`.
+            Ok(wrapper) if !wrapper.trim().is_empty() => {
+                let mut words = wrapper.split_whitespace();
+                let mut command = Command::new(words.next().expect("a word"));
+                command.args(words).arg(self.binary(name));
+                command
+            }
+            _ => peers::command(name, &root(), &target_dir()).unwrap_or_else(|| Command::new(self.binary(name))),
+        };
+        command.env_clear().envs(self.environment(name, share.memory_mb)).stdin(Stdio::null()).stdout(log).stderr(err_log).kill_on_drop(true);
         let spawned = Instant::now();
         let mut child = command.spawn().map_err(|e| format!("{}: {e}", self.binary(name).display()))?;
-        // A cgroup (v1) to run the function in, e.g. one whose CPU quota is
-        // the share Lambda gives a memory size; only the function, not the
-        // bench's engine, proxy and Runtime API.
-        if let (Ok(cgroup), Some(pid)) = (std::env::var(CGROUP_ENV), child.id()) {
-            std::fs::write(Path::new(&cgroup).join("cgroup.procs"), pid.to_string()).map_err(|e| format!("{CGROUP_ENV}={cgroup}: {e}"))?;
+        // Lambda's limits for the memory size: only the function is inside,
+        // not the bench's engine, proxy and Runtime API. (Its first few
+        // microseconds run before the move; exec and the dynamic loader
+        // barely start by then.)
+        if let Some(pid) = child.id()
+            && let Err(e) = share.enter(pid)
+        {
+            stop(child).await;
+            return Err(e);
         }
         let init = tokio::select! {
             ready = ready => match ready {
@@ -334,13 +418,14 @@ impl Bench {
         Ok(Invocation { latency: outcome.latency(), engine, calls, requests, answer: scenario::answer_summary(sample, &answer) })
     }
 
-    async fn measure(&self, name: &str, sample: &str, text: &str, options: &Options) -> Result<Row, String> {
+    async fn measure(&self, name: &str, sample: &str, text: &str, options: &Options, share: &share::Share) -> Result<Row, String> {
+        share.reset();
         let mut scenario = Scenario::new(sample, text, &self.seed)?;
         let mut inits = Vec::new();
         let mut firsts = Vec::new();
         let mut answers = Vec::new();
         for _ in 0..options.cold {
-            let (child, init) = self.spawn(name).await?;
+            let (child, init) = self.spawn(name, share).await?;
             let first = self.invoke(sample, &mut scenario).await;
             stop(child).await;
             let first = first?;
@@ -348,7 +433,7 @@ impl Bench {
             firsts.push(first.latency);
             answers.push(first.answer);
         }
-        let (mut child, init) = self.spawn(name).await?;
+        let (mut child, init) = self.spawn(name, share).await?;
         inits.push(init);
         let mut latencies = Vec::with_capacity(options.warm);
         let mut engine = Vec::with_capacity(options.warm);
@@ -416,6 +501,9 @@ impl Bench {
             zip_arm64_bytes: zip_size(name),
             experiment: false,
             error: None,
+            memory_mb: share.memory_mb,
+            cpu_share: share.cpu_share(),
+            memory_limit_hits: share.memory_limit_hits(),
         })
     }
 }
@@ -434,6 +522,15 @@ async fn stop(mut child: Child) {
 }
 
 async fn stop_ref(child: &mut Child) {
+    // Under a profiler, SIGTERM first: it writes its figures as the process ends.
+    if std::env::var(WRAPPER_ENV).is_ok_and(|w| !w.trim().is_empty())
+        && let Some(pid) = child.id()
+    {
+        let _ = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+        if tokio::time::timeout(Duration::from_secs(20), child.wait()).await.is_ok() {
+            return;
+        }
+    }
     let _ = child.start_kill();
     let _ = child.wait().await;
 }
@@ -533,6 +630,9 @@ fn benchmarks_md(meta: &serde_json::Value, latest: &str) -> String {
 
 const METHOD: &str = "\
 - **Binaries.** `cargo build --release -p functions -p bench-lambdas --bins`: Quire's one binary `quire`, which every function runs with its name in `_HANDLER` as in Lambda, and the experiments' own (the workspace's `[profile.release]`: opt-level \"s\" (measured against 3 and \"z\", see Experiments), fat LTO, one codegen unit, `panic = \"abort\"`, stripped), for this machine (x86_64). The zip sizes are of the arm64 builds `cargo lambda build --release --arm64` makes (built separately, see Reproduce); the bench reads them from `target/lambda/<binary>/bootstrap.zip` (`quire` for every function).
+- **Memory sizes.** Lambda gives a function CPU in proportion to its memory: one full vCPU at 1,769 MB, so 7.2 % of one at 128 MB. Each function runs at each size of `--memory` (default 128, 256, 512, 1,024 and 1,769 MB) inside two cgroups (v1) that only its process is in (`bench/src/share.rs`): `cpu.cfs_quota_us` = MB / 1,769 × `cpu.cfs_period_us`, the period 20 ms, and `memory.limit_in_bytes` = the size; `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` says the size too. The bench's engine, proxy and Runtime API run outside at full speed, as DynamoDB and Lambda's own service do. The model's limits: Lambda's scheduling period is not published (a shorter period spreads the same share more evenly: fewer long stalls, more short ones), and Firecracker's vCPU, the host's other tenants and arm64 cores are not modelled; the figures rank sizes and functions on one machine, they are not AWS's milliseconds. Where cgroups cannot be used (not root, no cgroup v1) the bench says so and runs that size at full CPU (the *CPU share* column then reads \"full\").
+- **Power tuning.** For each function and size, a million invocations cost the request price plus GB-seconds at the warm p50 rounded up to a whole millisecond (Lambda bills by the millisecond) at the arm64 price; the table shows p50 and cost side by side, and the choice is the fastest size within 1 % of the cheapest. The charts (bench/results/power-*.svg) draw both against the size.
+- **Peers.** The same route, `GET /posts/{postId}` (the one Query Quire's makes, the same JSON answer), written as a team would on Node.js 20 with `@aws-sdk/client-dynamodb` and `@aws-sdk/lib-dynamodb` (the document client built once at load; bench/peers/node, versions in its package-lock.json) and on Python 3.11 with boto3 (its table resource built once at load; bench/peers/python/requirements.txt). Each runs under a minimal runtime loop of a few lines (`next`, the handler, `response`, over one keep-alive connection: what the managed runtimes' interface clients do) with the same Runtime API, environment, CPU shares, proxy and engine; they trust the proxy's CA through `NODE_EXTRA_CA_CERTS` and `AWS_CA_BUNDLE`. The bench installs their packages on first use (`npm ci`, a venv under target/).
 - **Lambda's side.** The bench serves the Lambda Runtime API (`/2018-06-01/runtime/invocation/next`, `…/{id}/response`, `…/{id}/error`, `/2018-06-01/runtime/init/error`, with the `Lambda-Runtime-Aws-Request-Id`, `-Deadline-Ms`, `-Invoked-Function-Arn` and `-Trace-Id` headers) on loopback and starts each binary with Lambda's environment for a `provided.al2023` function with JSON logs: `AWS_LAMBDA_RUNTIME_API`, `AWS_LAMBDA_FUNCTION_NAME`, `…_MEMORY_SIZE` (128, 256 for the stream processor), `…_VERSION`, `AWS_LAMBDA_LOG_FORMAT=JSON`, `_HANDLER`, `AWS_REGION`, credentials in `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN`, `TABLE_NAME`, `CURSOR_SIGNING_KEY`, and `AWS_ENDPOINT_URL_DYNAMODB`. Nothing else is inherited. Logs go to `target/bench-logs/<function>.log`. One function process runs at a time.
 - **Cold starts.** Each of the N cold starts is a new process: *init* is from just before `spawn` to the arrival of its first `next` request (what Lambda reports as Init Duration, plus process creation). The process then gets one event (*1st call*) and is killed. One more process serves the warm run.
 - **Warm run.** That process's first invocation is left out; then N invocations of the function's `events/` sample, one at a time. *Latency* runs from the moment the Runtime API hands the event out (just before it writes the `next` response) to the moment it has read the whole `response` POST, so it includes the runtime client's two loopback HTTP exchanges, as in Lambda.
@@ -551,8 +651,8 @@ const REPRODUCE: &str = "\
 # arm64 zips (optional; the bench reports the sizes it finds). cargo-lambda from PyPI brings zig.
 python3 -m venv target/lambda-venv && target/lambda-venv/bin/pip install cargo-lambda
 PATH=$PWD/target/lambda-venv/bin:$PATH cargo lambda build --release --arm64 -p functions -p bench-lambdas
-# the benchmark: builds the x86_64 release binaries, then runs them (23.5 minutes from a fresh clone on 2 cores)
-cargo run --profile bench-local -p bench                    # --cold 20 --warm 2000 --only get-post,get-me --no-build
+# the benchmark: builds the x86_64 release binaries, then runs each function at each memory size (as root, for the cgroups)
+cargo run --profile bench-local -p bench                    # --cold 20 --warm 2000 --memory 128,1769 --only get-post,get-me --no-build
 # the stream processor's figures (bench/results/stream-bench.md)
 cargo run --profile bench-local -p local --bin stream-bench
 ```

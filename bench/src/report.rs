@@ -51,6 +51,15 @@ pub struct Row {
     /// A variant measured for comparison (bench/lambdas), not held to the targets.
     pub experiment: bool,
     pub error: Option<String>,
+    /// The memory size it ran at (its CPU share and memory limit).
+    #[serde(default)]
+    pub memory_mb: u32,
+    /// The share of one vCPU it got; `None`: full CPU (no cgroups).
+    #[serde(default)]
+    pub cpu_share: Option<f64>,
+    /// Times it hit its memory limit (the cgroup's failcnt).
+    #[serde(default)]
+    pub memory_limit_hits: Option<u64>,
 }
 
 impl Row {
@@ -93,6 +102,69 @@ fn us(v: f64) -> String {
 
 fn mb(bytes: u64) -> String {
     format!("{:.2}", bytes as f64 / 1_048_576.0)
+}
+
+/// Every function at every memory size: its limits, init, warm latency,
+/// CPU per invocation (and against `health`'s at the same size), memory.
+pub fn by_memory_table(rows: &[Row]) -> String {
+    let mut out = String::from(
+        "| function | memory (MB) | CPU share | init median (ms) | warm p50 / p99 (µs) | CPU / invocation (µs) | CPU vs health | peak RSS (MiB) | memory limit hits |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    let health = |mb: u32| rows.iter().find(|r| r.function == "health" && r.memory_mb == mb && r.error.is_none()).map(|r| r.cpu_per_invocation_us);
+    for r in rows {
+        if let Some(error) = &r.error {
+            out += &format!("| {} | {} | | failed: {} | | | | | |\n", r.function, r.memory_mb, error.replace('|', "/").replace('\n', " "));
+            continue;
+        }
+        let share = r.cpu_share.map_or("full (no cgroup)".to_string(), |s| format!("{:.1} %", s * 100.0));
+        let versus = health(r.memory_mb).filter(|h| *h > 0.0).map_or("–".to_string(), |h| format!("{:.1}×", r.cpu_per_invocation_us / h));
+        out += &format!(
+            "| {} | {} | {} | {} | {} / {} | {} | {} | {:.1} | {} |\n",
+            r.function,
+            r.memory_mb,
+            share,
+            ms(r.init_median_ms),
+            us(r.warm_p50_us),
+            us(r.warm_p99_us),
+            us(r.cpu_per_invocation_us),
+            versus,
+            r.peak_rss_kib as f64 / 1024.0,
+            r.memory_limit_hits.map_or("–".to_string(), |h| h.to_string()),
+        );
+    }
+    out
+}
+
+/// Quire's `get-post` against the peers at each memory size: init, warm
+/// p50 and CPU per invocation, and each peer's ratio to Quire's.
+pub fn peers_table(rows: &[Row], quire: &str, peers: &[&str]) -> String {
+    let mut out = String::from(
+        "| memory (MB) | function | init median (ms) | warm p50 (µs) | CPU / invocation (µs) | peak RSS (MiB) | init × | warm p50 × | CPU × |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    let mut sizes: Vec<u32> = rows.iter().map(|r| r.memory_mb).collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    for size in sizes {
+        let find = |name: &str| rows.iter().find(|r| r.function == name && r.memory_mb == size && r.error.is_none());
+        let Some(base) = find(quire) else { continue };
+        for name in std::iter::once(quire).chain(peers.iter().copied()) {
+            let Some(r) = find(name) else { continue };
+            let ratio = |a: f64, b: f64| if b > 0.0 { format!("{:.1}", a / b) } else { "–".into() };
+            out += &format!(
+                "| {size} | {name} | {} | {} | {} | {:.1} | {} | {} | {} |\n",
+                ms(r.init_median_ms),
+                us(r.warm_p50_us),
+                us(r.cpu_per_invocation_us),
+                r.peak_rss_kib as f64 / 1024.0,
+                ratio(r.init_median_ms, base.init_median_ms),
+                ratio(r.warm_p50_us, base.warm_p50_us),
+                ratio(r.cpu_per_invocation_us, base.cpu_per_invocation_us),
+            );
+        }
+    }
+    out
 }
 
 pub fn markdown_table(rows: &[Row]) -> String {

@@ -291,6 +291,7 @@ mod tests {
                 other_policies: Vec::new(),
                 stream: None,
                 timeout_seconds: 10,
+                memory_mb: 128,
                 environment: Default::default(),
             })
             .collect();
@@ -316,6 +317,7 @@ mod tests {
             other_policies: Vec::new(),
             stream: None,
             timeout_seconds: 10,
+            memory_mb: 128,
             environment: Default::default(),
         }];
         let cursors = shared::Cursors::new(&[0u8; 32]).unwrap();

@@ -68,6 +68,8 @@ pub struct Function {
     pub stream: Option<StreamEvent>,
     /// `Timeout` in seconds: its own, else `Globals.Function`'s, else SAM's 3.
     pub timeout_seconds: u64,
+    /// `MemorySize` (its own, else `Globals.Function`'s; Lambda's default 128).
+    pub memory_mb: u32,
     /// Its own `Environment.Variables` that the template settles: plain
     /// values, and `!Ref` to a parameter (its `Default`). Others (the table's
     /// name, a secret) are the local stack's own.
@@ -245,6 +247,11 @@ fn parse_function(id: &str, resource: &Value, doc: &Value, default_authorizer: O
         .flatten()
         .find_map(|p| p.get("Timeout").and_then(Value::as_u64))
         .unwrap_or(3);
+    let memory_mb = [resource.get("Properties"), doc.get("Globals").and_then(|g| g.get("Function"))]
+        .into_iter()
+        .flatten()
+        .find_map(|p| p.get("MemorySize").and_then(Value::as_u64))
+        .map_or(128, |mb| mb as u32);
     let handler = [resource.get("Properties"), doc.get("Globals").and_then(|g| g.get("Function"))]
         .into_iter()
         .flatten()
@@ -278,7 +285,18 @@ fn parse_function(id: &str, resource: &Value, doc: &Value, default_authorizer: O
     }
     let (iam_statements, other_policies) = policies(resource);
     let environment = environment(resource, doc);
-    Ok(Function { logical_id: id.to_string(), handler, metadata, routes, iam_statements, other_policies, stream, timeout_seconds, environment })
+    Ok(Function {
+        logical_id: id.to_string(),
+        handler,
+        metadata,
+        routes,
+        iam_statements,
+        other_policies,
+        stream,
+        timeout_seconds,
+        memory_mb,
+        environment,
+    })
 }
 
 #[cfg(test)]
