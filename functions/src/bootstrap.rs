@@ -53,24 +53,18 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
     }
 }
 
-/// Runs one invocation and logs what it cost in DynamoDB: one line with its
-/// calls and the capacity units they consumed, by table and index (the
-/// invocation's own line of the function's log; Lambda adds the request id).
-/// Then its metrics, with the request's own when `status` tells one, go to
-/// stdout in the Embedded Metric Format ([`crate::metrics`]).
+/// Runs one invocation, then prints its metrics in the Embedded Metric
+/// Format ([`crate::metrics`]): what it cost in DynamoDB (calls, read and
+/// write units), by route and status class when `status` tells one (a
+/// request), else by function (a stream batch). That EMF line is the
+/// invocation's record; a separate log line of the same figures cost 3 % of
+/// a warm GetItem route's instructions (BENCHMARKS.md, Experiments).
 async fn measured<T>(name: &'static str, invocation: impl std::future::Future<Output = T>, status: impl FnOnce(&T) -> Option<u16>) -> T {
     let started = std::time::Instant::now();
     let (output, usage) = shared::round_trips::measure(invocation).await;
-    tracing::info!(
-        target: "quire::dynamodb",
-        calls = %usage.calls.join(","),
-        read_units = usage.capacity.read_units(),
-        write_units = usage.capacity.write_units(),
-        capacity = %serde_json::to_string(&usage.capacity).unwrap_or_default(),
-        "dynamodb usage"
-    );
-    if let Some(status) = status(&output) {
-        crate::metrics::request(name, status, started.elapsed(), &usage);
+    match status(&output) {
+        Some(status) => crate::metrics::request(name, status, started.elapsed(), &usage),
+        None => crate::metrics::usage(name, &usage),
     }
     crate::metrics::flush(std::io::stdout().lock());
     output

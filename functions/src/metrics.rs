@@ -7,7 +7,8 @@
 //!
 //! - per request, dimensions `Route` and `StatusClass`: `Requests`,
 //!   `Latency` (ms), `DynamoDBCalls`, `ReadCapacityUnits`, `WriteCapacityUnits`;
-//! - per stream batch, dimension `Function`: `Records`, `FailedRecords`
+//! - per stream batch, dimension `Function`: `DynamoDBCalls`,
+//!   `ReadCapacityUnits`, `WriteCapacityUnits`, `Records`, `FailedRecords`
 //!   (1 when a record failed: Lambda retries from it), `OldestRecordAgeMs`,
 //!   `DeltasFolded`;
 //! - business counts, no dimension: `SignUps`, `Publications`,
@@ -58,6 +59,14 @@ pub fn request(route: &'static str, status: u16, latency: Duration, usage: &Usag
     let labels = [("Route", route), ("StatusClass", status_class(status))];
     counter!("Requests", &labels).increment(1);
     histogram!("Latency", &labels).record(latency.as_secs_f64() * 1000.0);
+    histogram!("DynamoDBCalls", &labels).record(usage.calls.len() as f64);
+    histogram!("ReadCapacityUnits", &labels).record(usage.capacity.read_units());
+    histogram!("WriteCapacityUnits", &labels).record(usage.capacity.write_units());
+}
+
+/// What an invocation that is not a request (a stream batch) cost in DynamoDB.
+pub fn usage(function: &'static str, usage: &Usage) {
+    let labels = [("Function", function)];
     histogram!("DynamoDBCalls", &labels).record(usage.calls.len() as f64);
     histogram!("ReadCapacityUnits", &labels).record(usage.capacity.read_units());
     histogram!("WriteCapacityUnits", &labels).record(usage.capacity.write_units());

@@ -290,7 +290,7 @@ async fn every_invocation_prints_its_metrics_in_the_embedded_metric_format() {
     let records = line_with(&batch, "Records");
     assert_eq!(records["Function"], "stream-processor");
     assert!(records["Records"][0].as_f64().is_some_and(|n| n >= 1.0), "{records}");
-    for name in ["FailedRecords", "DeltasFolded", "OldestRecordAgeMs"] {
+    for name in ["FailedRecords", "DeltasFolded", "OldestRecordAgeMs", "DynamoDBCalls", "WriteCapacityUnits"] {
         assert!(records[name][0].is_number(), "{name}: {records}");
     }
 }
