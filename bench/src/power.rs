@@ -90,16 +90,18 @@ pub fn svg(function: &str, rows: &[&Row]) -> String {
     let plot_w = width - left - right;
     let plot_h = height - top - bottom;
     let max_ms = points.iter().map(|p| p.1).fold(0.0, f64::max).max(0.001) * 1.15;
-    let max_cost = points.iter().map(|p| p.2).fold(0.0, f64::max).max(0.001) * 1.15;
+    // The cost axis spans the costs seen (they differ by cents per million).
+    let (min_cost, max_cost) = points.iter().fold((f64::INFINITY, 0.0_f64), |(lo, hi), p| (lo.min(p.2), hi.max(p.2)));
+    let (low_cost, high_cost) = if min_cost.is_finite() { (min_cost * 0.98, max_cost * 1.02) } else { (0.0, 1.0) };
     let slot = plot_w / points.len().max(1) as f64;
     let x = |i: usize| left + slot * (i as f64 + 0.5);
     let y_ms = |v: f64| top + plot_h * (1.0 - v / max_ms);
-    let y_cost = |v: f64| top + plot_h * (1.0 - v / max_cost);
+    let y_cost = |v: f64| top + plot_h * (1.0 - (v - low_cost) / (high_cost - low_cost));
     let chosen = choice(rows).map(|(mb, _)| mb);
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"sans-serif\" font-size=\"12\">\n\
          <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
-         <text x=\"{left}\" y=\"20\" font-size=\"14\" font-weight=\"bold\">{function}: warm p50 (bars, ms) and cost per million invocations (line, $) by memory size</text>\n\
+         <text x=\"{left}\" y=\"20\" font-size=\"14\" font-weight=\"bold\">{function}: warm p50 (bars, ms), $ per million invocations (line)</text>\n\
          <line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{bottom_y}\" stroke=\"#444\"/>\n\
          <line x1=\"{left}\" y1=\"{bottom_y}\" x2=\"{right_x}\" y2=\"{bottom_y}\" stroke=\"#444\"/>\n\
          <line x1=\"{right_x}\" y1=\"{top}\" x2=\"{right_x}\" y2=\"{bottom_y}\" stroke=\"#444\"/>\n",
@@ -116,7 +118,7 @@ pub fn svg(function: &str, rows: &[&Row]) -> String {
             max_ms * fraction,
             left + plot_w + 6.0,
             y + 4.0,
-            max_cost * fraction
+            low_cost + (high_cost - low_cost) * fraction
         );
     }
     for (i, (mb, ms, _)) in points.iter().enumerate() {
