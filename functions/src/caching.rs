@@ -9,7 +9,7 @@
 use crate::HandlerResult;
 use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY};
 use lambda_http::http::{HeaderValue, Method};
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use sha2::{Digest, Sha256};
 
 /// How long shared caches may keep a public read.
@@ -54,14 +54,13 @@ pub struct Revalidation {
 }
 
 impl Revalidation {
-    /// `None` for anything but a GET.
-    pub fn of(request: &Request) -> Option<Self> {
+    /// `None` for anything but a GET; `authenticated` when the authorizer ran.
+    pub fn of(request: &Request, authenticated: bool) -> Option<Self> {
         if request.method() != Method::GET {
             return None;
         }
         // A header that is not text cannot match any tag: ignored, as HTTP allows.
         let if_none_match = request.headers().get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_string);
-        let authenticated = request.request_context_ref().and_then(|c| c.authorizer()).is_some_and(|a| !a.fields.is_empty());
         Some(Self { if_none_match, authenticated })
     }
 
@@ -138,21 +137,21 @@ mod tests {
 
     #[test]
     fn a_get_gets_a_tag_and_a_matching_if_none_match_gets_304_without_a_body() {
-        let first = Revalidation::of(&get(None)).unwrap().apply(ok(r#"{"a":1}"#));
+        let first = Revalidation::of(&get(None), false).unwrap().apply(ok(r#"{"a":1}"#));
         let tag = first.headers()[ETAG].to_str().unwrap().to_string();
         assert!(tag.starts_with('"') && tag.ends_with('"') && tag.len() == 26, "{tag}");
         assert_eq!(first.headers()[CACHE_CONTROL], UNCACHED);
         for header in [tag.clone(), format!("W/{tag}"), format!("\"x\", {tag}"), "*".to_string()] {
-            let again = Revalidation::of(&get(Some(&header))).unwrap().apply(ok(r#"{"a":1}"#));
+            let again = Revalidation::of(&get(Some(&header)), false).unwrap().apply(ok(r#"{"a":1}"#));
             assert_eq!(again.status(), 304, "{header}");
             assert!(again.body().as_ref().is_empty() && again.headers().get(CONTENT_TYPE).is_none());
             assert_eq!(again.headers()[ETAG].to_str().unwrap(), tag);
         }
-        let changed = Revalidation::of(&get(Some(&tag))).unwrap().apply(ok(r#"{"a":2}"#));
+        let changed = Revalidation::of(&get(Some(&tag)), false).unwrap().apply(ok(r#"{"a":2}"#));
         assert_eq!(changed.status(), 200);
         assert_ne!(changed.headers()[ETAG].to_str().unwrap(), tag);
         for malformed in ["", "abc", "\"", "W/", ",,,", &tag[1..]] {
-            let response = Revalidation::of(&get(Some(malformed))).unwrap().apply(ok(r#"{"a":1}"#));
+            let response = Revalidation::of(&get(Some(malformed)), false).unwrap().apply(ok(r#"{"a":1}"#));
             assert_eq!(response.status(), 200, "{malformed:?}");
         }
     }
@@ -162,7 +161,7 @@ mod tests {
         let versioned = |body: &str| {
             let mut response = ok(body);
             response.headers_mut().insert(ETAG, HeaderValue::from_static("\"7\""));
-            Revalidation::of(&get(None)).unwrap().apply(response).headers()[ETAG].to_str().unwrap().to_string()
+            Revalidation::of(&get(None), false).unwrap().apply(response).headers()[ETAG].to_str().unwrap().to_string()
         };
         let (one, two) = (versioned(r#"{"n":1}"#), versioned(r#"{"n":2}"#));
         assert!(one.starts_with("\"7.") && two.starts_with("\"7.") && one != two, "{one} {two}");
@@ -170,14 +169,14 @@ mod tests {
 
     #[test]
     fn public_lifetimes_are_kept_and_errors_and_other_methods_are_left_alone() {
-        let response = Revalidation::of(&get(None)).unwrap().apply(public(Public::Item, Ok(ok("{}"))).unwrap());
+        let response = Revalidation::of(&get(None), false).unwrap().apply(public(Public::Item, Ok(ok("{}"))).unwrap());
         assert_eq!(response.headers()[CACHE_CONTROL], "public, max-age=60");
         assert_eq!(response.headers()[VARY], "origin", "one cached copy per origin");
         let missing = Response::builder().status(404).body(Body::Empty).unwrap();
-        let response = Revalidation::of(&get(None)).unwrap().apply(missing);
+        let response = Revalidation::of(&get(None), false).unwrap().apply(missing);
         assert!(response.headers().get(ETAG).is_none() && response.headers().get(CACHE_CONTROL).is_none());
         let mut post = Request::default();
         *post.method_mut() = Method::POST;
-        assert!(Revalidation::of(&post).is_none());
+        assert!(Revalidation::of(&post, false).is_none());
     }
 }

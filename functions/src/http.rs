@@ -23,7 +23,7 @@ pub async fn serve<F: Future<Output = HandlerResult>>(request: Request, handler:
         crate::metrics::rate_limited();
         return respond(Err(Error::RateLimited { retry_after_seconds }));
     }
-    let revalidation = caching::Revalidation::of(&request);
+    let revalidation = caching::Revalidation::of(&request, authorizer_context(&request).is_some());
     let response = respond(handler(request).await);
     match revalidation {
         Some(revalidation) => revalidation.apply(response),
@@ -35,9 +35,14 @@ pub async fn serve<F: Future<Output = HandlerResult>>(request: Request, handler:
 /// The field's presence decides: a value that is not a whole number (the
 /// context is JSON; a string would do) still refuses, with 1 s.
 fn rate_limited(request: &Request) -> Option<u64> {
-    let fields = &request.request_context_ref()?.authorizer()?.fields;
-    let value = fields.get(shared::auth::RETRY_AFTER_FIELD)?;
+    let value = authorizer_context(request)?.get(shared::auth::RETRY_AFTER_FIELD)?;
     Some(value.as_u64().or_else(|| value.as_str()?.parse().ok()).unwrap_or(1).max(1))
+}
+
+/// What the authorizer handed the route (`requestContext.authorizer.lambda`);
+/// `None` on a public route, which API Gateway runs without it.
+fn authorizer_context(request: &Request) -> Option<&std::collections::HashMap<String, serde_json::Value>> {
+    request.request_context_ref()?.authorizer().map(|a| &a.fields).filter(|fields| !fields.is_empty())
 }
 
 /// Turns a handler's result into the response API Gateway returns.
@@ -127,9 +132,8 @@ pub fn page_request(request: &Request) -> Result<PageRequest, Error> {
 /// The caller, as the API-key authorizer described them. A route reached
 /// without it was deployed without the authorizer: refuse rather than guess.
 pub fn caller(request: &Request) -> Result<Caller, Error> {
-    let context = request.request_context_ref().and_then(|c| c.authorizer()).map(|a| &a.fields);
     let unauthorized = || Error::Unauthorized { code: "unauthorized", message: "an API key is required".into() };
-    let fields = context.filter(|f| !f.is_empty()).ok_or_else(unauthorized)?;
+    let fields = authorizer_context(request).ok_or_else(unauthorized)?;
     let value = serde_json::Value::Object(fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
     serde_json::from_value(value).map_err(|_| unauthorized())
 }
