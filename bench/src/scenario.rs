@@ -99,9 +99,27 @@ pub async fn seed(table: &Table) -> Result<Seed, String> {
             .and_then(created)?;
         comment.get_or_insert(view.id);
     }
+    home_feed(table, &ada).await?;
     let notification = fresh_notification(table, &ada).await?;
     let stream_user = sign_up(table, "Stella").await?.user.id;
     Ok(Seed { ada, ada_key, fred: fred.user_id, post, comment: comment.expect("PAGE_FILL > 0"), notification, stream_user })
+}
+
+/// `user` follows Grace, whose posts are in `user`'s feed as the stream's
+/// fan-out would have pushed them (the bench runs no stream): list-feed then
+/// makes the README's three calls, the last a BatchGetItem of the page.
+async fn home_feed(table: &Table, user: &Caller) -> Result<(), String> {
+    let grace = caller(&sign_up(table, "Grace").await?);
+    shared::follows::follow(table, user, grace.user_id).await.map_err(err)?;
+    let mut pushed = Vec::new();
+    for n in 0..PAGE_FILL {
+        let post = published_post(table, &grace, &format!("Grace's post {n}")).await?;
+        pushed.push(shared::feed::push(user.user_id, post, grace.user_id, &ulid::Ulid::new().to_string()).map_err(err)?);
+    }
+    for chunk in pushed.chunks(25) {
+        table.client().batch_write_item().request_items(table.name(), chunk.to_vec()).send().await.map_err(err)?;
+    }
+    Ok(())
 }
 
 /// An unread `post_published` notification for `user`, written directly.
