@@ -2,17 +2,9 @@
 //! binary the way Lambda does and writes bench/results/latest.{md,json} and
 //! BENCHMARKS.md. See BENCHMARKS.md for the method.
 //!
-//! Options: `--cold N` (cold starts per function, default 20), `--warm N`
-//! (warm invocations, default 2000), `--only a,b` (these functions and the
-//! baseline), `--no-build` (use the binaries already in target/release),
-//! `--no-write` (print only), `--plain` (DynamoDB endpoint over HTTP, not
-//! HTTPS), `--bin-profile P` (build and run target/P's binaries, e.g.
-//! release-o3 or release-z, for the opt-level experiment), `--report-only` (re-render the
-//! last results with the arm64 zip sizes now in target/lambda).
-//! `--no-peers` leaves out the Node.js and Python peers.
-//! `--memory 128,256,512,1024,1769` (the default): each function runs at
-//! each of these memory sizes, inside the CPU share and memory limit Lambda
-//! gives it (src/share.rs; at full CPU where cgroups cannot be used).
+//! Options: `--help` ([`USAGE`]). Each function runs at each memory size
+//! inside the CPU share and memory limit Lambda gives it (src/share.rs; at
+//! full CPU where cgroups cannot be used).
 
 mod peers;
 mod power;
@@ -65,10 +57,36 @@ struct Options {
     memory: Vec<u32>,
     /// Leave out the Node.js and Python peers (and their installs).
     peers: bool,
+    /// Hold init to the CPU share as well.
+    throttle_init: bool,
 }
+
+const USAGE: &str = "\
+usage: cargo run --profile bench-local -p bench -- [options]   (as root, for the CPU shares)
+  --cold N              cold starts per function and size (default 20)
+  --warm N              warm invocations per function and size (default 2000)
+  --only a,b            these functions (and the hello-world baseline)
+  --memory 128,256,…    memory sizes (default 128,256,512,1024,1769)
+  --no-build            run the binaries already built
+  --bin-profile P       build and run target/P's binaries (default release)
+  --plain               DynamoDB endpoint over HTTP, not HTTPS
+  --no-peers            leave out the Node.js and Python peers
+  --throttle-init       hold init to the CPU share too (default: init at full CPU)
+  --no-write            print only; do not write BENCHMARKS.md and bench/results
+  --report-only         re-render the last results (arm64 zips, template.yaml's MemorySize)
+QUIRE_BENCH_WRAPPER=\"valgrind --tool=callgrind …\" runs each function under a profiler.";
 
 fn options() -> Options {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        std::process::exit(0);
+    }
+    // A typo must not start a quarter-hour run with the defaults.
+    if let Some(unknown) = args.iter().find(|a| a.starts_with('-') && !USAGE.contains(&format!("  {a} "))) {
+        eprintln!("bench: unknown option {unknown}\n{USAGE}");
+        std::process::exit(2);
+    }
     let value = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     Options {
         cold: value("--cold").and_then(|v| v.parse().ok()).unwrap_or(20),
@@ -80,6 +98,7 @@ fn options() -> Options {
         report_only: args.iter().any(|a| a == "--report-only"),
         profile: value("--bin-profile").unwrap_or_else(|| "release".into()),
         peers: !args.iter().any(|a| a == "--no-peers"),
+        throttle_init: args.iter().any(|a| a == "--throttle-init"),
         memory: value("--memory").unwrap_or_else(|| "128,256,512,1024,1769".into()).split(',').filter_map(|m| m.trim().parse().ok()).collect(),
     }
 }
@@ -163,7 +182,16 @@ async fn run(mut options: Options) -> Result<(), String> {
     let api = RuntimeApi::start().await.map_err(|e| e.to_string())?;
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap_or_default();
     let documented = report::documented_calls(&readme);
-    let bench = Bench { api, proxy, table, seed, extra_ca, bins: target_dir().join(&options.profile), logs: target_dir().join("bench-logs") };
+    let bench = Bench {
+        api,
+        proxy,
+        table,
+        seed,
+        extra_ca,
+        bins: target_dir().join(&options.profile),
+        logs: target_dir().join("bench-logs"),
+        throttle_init: options.throttle_init,
+    };
     std::fs::create_dir_all(&bench.logs).map_err(|e| e.to_string())?;
 
     let shares: Vec<share::Share> = options.memory.iter().map(|mb| share::Share::new(*mb)).collect();
@@ -201,6 +229,7 @@ async fn run(mut options: Options) -> Result<(), String> {
             "tls": options.tls,
             "memory_sizes": options.memory,
             "deployed_sizes": deployed,
+            "throttle_init": options.throttle_init,
     });
     publish(&rows, &meta, options.write)?;
     stack.shutdown().await;
@@ -234,7 +263,7 @@ fn publish(all: &[Row], meta: &serde_json::Value, write: bool) -> Result<(), Str
     let latest = format!(
         "{}\n{}\n### By memory size\n\n{}\n### Power tuning\n\nPrices: {}. Each cell is the warm p50 and what a million invocations cost at it; the choice is the fastest size within {:.0} % of the cheapest.\n\n{}\n{}\n### Peers: `GET /posts/{{postId}}` on Node.js and Python\n\nRatios are the peer's figure over Quire's `get-post` at the same size.\n\n{}\n",
         report::markdown_table(rows),
-        report::targets(rows, &rows[0]),
+        report::targets(rows, all, BASELINE),
         report::by_memory_table(all),
         power::PRICES,
         power::COST_TOLERANCE * 100.0,
@@ -316,6 +345,8 @@ struct Bench {
     /// Where the binaries are: target/release unless `--bin-profile`.
     bins: PathBuf,
     logs: PathBuf,
+    /// `--throttle-init`.
+    throttle_init: bool,
 }
 
 impl Bench {
@@ -382,10 +413,14 @@ impl Bench {
         // Lambda's limits for the memory size: only the function is inside,
         // not the bench's engine, proxy and Runtime API. (Its first few
         // microseconds run before the move; exec and the dynamic loader
-        // barely start by then.)
-        if let Some(pid) = child.id()
-            && let Err(e) = share.enter(pid)
-        {
+        // barely start by then.) The CPU share starts after init unless
+        // `--throttle-init` (src/share.rs says why).
+        let pid = child.id();
+        let entered = pid.map_or(Ok(()), |pid| {
+            share.enter_memory(pid)?;
+            if self.throttle_init { share.enter_cpu(pid) } else { Ok(()) }
+        });
+        if let Err(e) = entered {
             stop(child).await;
             return Err(e);
         }
@@ -397,6 +432,10 @@ impl Bench {
             },
             status = child.wait() => Err(format!("exited during init ({status:?}); see target/bench-logs/{name}.log")),
             _ = tokio::time::sleep(TIMEOUT) => Err("no init within 10 s".to_string()),
+        };
+        let init = match (init, pid) {
+            (Ok(init), Some(pid)) if !self.throttle_init => share.enter_cpu(pid).map(|()| init),
+            (init, _) => init,
         };
         match init {
             Ok(init) => Ok((child, init)),
@@ -602,7 +641,7 @@ fn benchmarks_md(meta: &serde_json::Value, latest: &str) -> String {
         "# Benchmarks\n\n\
          Generated by `cargo run --profile bench-local -p bench` on {date}; do not edit by hand (edit bench/src/main.rs or bench/results/experiments.md).\n\n\
          **Machine:** {cores} cores ({cpu}), {memory}, Linux {kernel}, {rustc}; load average at start {load} (the machine is shared with other workers' builds and tests. Init medians of 2.6 ms and of 9 ms have been seen for the same binary while other builds ran. Warm latencies are higher on an idle machine than on a busy one, because idle vCPUs are slow to wake; see Experiments).  \n\
-         **Run:** {cold} cold starts and {warm} warm invocations per function, DynamoDB endpoint over {endpoint}; build step {build}, run {run:.0} s.\n\n\
+         **Run:** {cold} cold starts and {warm} warm invocations per function and memory size, DynamoDB endpoint over {endpoint}, init {init_share}; build step {build}, run {run:.0} s.\n\n\
          ## Functions\n\n{latest}\n\
          Columns: *init* is spawn → the process's first `next` request (median, minimum and maximum over the cold starts; the minimum is the cost without the shared machine's queueing); *1st call* is that process's first invocation (the cold start's share of the first request's latency); \
          *warm* is event handed out → response received; *DynamoDB raw call* is the same invocation's DynamoDB requests sent again by a bare client right after it, timed at that client (median of the per-invocation sums; *refused* counts replayed writes whose condition no longer held), and *engine* is the time the timing proxy saw for the function's own calls; *overhead vs raw call* is warm p50 − raw call p50 (the 300 µs target); *overhead vs engine* is warm − engine time per invocation (stricter: it also counts the loopback hop and both sides' TLS); \
@@ -624,6 +663,11 @@ fn benchmarks_md(meta: &serde_json::Value, latest: &str) -> String {
         warm = meta["warm_invocations"],
         build = meta["build_seconds"].as_f64().map_or("skipped (--no-build)".to_string(), |b| format!("{b:.0} s")),
         run = meta["run_seconds"].as_f64().unwrap_or_default(),
+        init_share = if meta["throttle_init"].as_bool().unwrap_or(false) {
+            "held to the CPU share (--throttle-init)"
+        } else {
+            "at full CPU, the share from the first `next` on (Method)"
+        },
         stream = include("stream-bench.md"),
         experiments = include("experiments.md"),
         method = METHOD,
@@ -633,7 +677,7 @@ fn benchmarks_md(meta: &serde_json::Value, latest: &str) -> String {
 
 const METHOD: &str = "\
 - **Binaries.** `cargo build --release -p functions -p bench-lambdas --bins`: Quire's one binary `quire`, which every function runs with its name in `_HANDLER` as in Lambda, and the experiments' own (the workspace's `[profile.release]`: opt-level \"s\" (measured against 3 and \"z\", see Experiments), fat LTO, one codegen unit, `panic = \"abort\"`, stripped), for this machine (x86_64). The zip sizes are of the arm64 builds `cargo lambda build --release --arm64` makes (built separately, see Reproduce); the bench reads them from `target/lambda/<binary>/bootstrap.zip` (`quire` for every function).
-- **Memory sizes.** Lambda gives a function CPU in proportion to its memory: one full vCPU at 1,769 MB, so 7.2 % of one at 128 MB. Each function runs at each size of `--memory` (default 128, 256, 512, 1,024 and 1,769 MB) inside two cgroups (v1) that only its process is in (`bench/src/share.rs`): `cpu.cfs_quota_us` = MB / 1,769 × `cpu.cfs_period_us`, the period 20 ms, and `memory.limit_in_bytes` = the size; `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` says the size too. The bench's engine, proxy and Runtime API run outside at full speed, as DynamoDB and Lambda's own service do. The model's limits: Lambda's scheduling period is not published (a shorter period spreads the same share more evenly: fewer long stalls, more short ones), and Firecracker's vCPU, the host's other tenants and arm64 cores are not modelled; the figures rank sizes and functions on one machine, they are not AWS's milliseconds. Where cgroups cannot be used (not root, no cgroup v1) the bench says so and runs that size at full CPU (the *CPU share* column then reads \"full\").
+- **Memory sizes.** Lambda gives a function CPU in proportion to its memory: one full vCPU at 1,769 MB, so 7.2 % of one at 128 MB. Each function runs at each size of `--memory` (default 128, 256, 512, 1,024 and 1,769 MB) inside two cgroups (v1) that only its process is in (`bench/src/share.rs`): `cpu.cfs_quota_us` = MB / 1,769 × `cpu.cfs_period_us`, the period 20 ms, and `memory.limit_in_bytes` = the size; `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` says the size too. **Init runs at full CPU**: the process is under the memory limit from its start and enters the CPU share when it asks for its first event (`next`). Lambda runs init code faster than handler code at sizes under 3 GB (Luc van Donkersgoed measured it: \"Lambda Cold Starts and Bootstrap Code\", 2022), and the throttled model could not be right: at 7.2 % of a core, Python's `import boto3` alone took more than Lambda's 10 s init limit in session 8's run, a time no Python user sees on Lambda at 128 MB. `--throttle-init` holds init to the share as well. The bench's engine, proxy and Runtime API run outside at full speed, as DynamoDB and Lambda's own service do. The model's limits: Lambda's scheduling period is not published (a shorter period spreads the same share more evenly: fewer long stalls, more short ones), and Firecracker's vCPU, the host's other tenants and arm64 cores are not modelled; the figures rank sizes and functions on one machine, they are not AWS's milliseconds. Where cgroups cannot be used (not root, no cgroup v1) the bench says so and runs that size at full CPU (the *CPU share* column then reads \"full\").
 - **Power tuning.** For each function and size, a million invocations cost the request price plus GB-seconds at the warm p50 rounded up to a whole millisecond (Lambda bills by the millisecond) at the arm64 price; the table shows p50 and cost side by side, and the choice is the fastest size within 1 % of the cheapest. The charts (bench/results/power-*.svg) draw both against the size.
 - **Peers.** The same route, `GET /posts/{postId}` (the one Query Quire's makes, the same JSON answer), written as a team would on Node.js 20 with `@aws-sdk/client-dynamodb` and `@aws-sdk/lib-dynamodb` (the document client built once at load; bench/peers/node, versions in its package-lock.json) and on Python 3.11 with boto3 (its table resource built once at load; bench/peers/python/requirements.txt). Each runs under a minimal runtime loop of a few lines (`next`, the handler, `response`, over one keep-alive connection: what the managed runtimes' interface clients do) with the same Runtime API, environment, CPU shares, proxy and engine; they trust the proxy's CA through `NODE_EXTRA_CA_CERTS` and `AWS_CA_BUNDLE`. The bench installs their packages on first use (`npm ci`, a venv under target/).
 - **Lambda's side.** The bench serves the Lambda Runtime API (`/2018-06-01/runtime/invocation/next`, `…/{id}/response`, `…/{id}/error`, `/2018-06-01/runtime/init/error`, with the `Lambda-Runtime-Aws-Request-Id`, `-Deadline-Ms`, `-Invoked-Function-Arn` and `-Trace-Id` headers) on loopback and starts each binary with Lambda's environment for a `provided.al2023` function with JSON logs: `AWS_LAMBDA_RUNTIME_API`, `AWS_LAMBDA_FUNCTION_NAME`, `…_MEMORY_SIZE` (128, 256 for the stream processor), `…_VERSION`, `AWS_LAMBDA_LOG_FORMAT=JSON`, `_HANDLER`, `AWS_REGION`, credentials in `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN`, `TABLE_NAME`, `CURSOR_SIGNING_KEY`, and `AWS_ENDPOINT_URL_DYNAMODB`. Nothing else is inherited. Logs go to `target/bench-logs/<function>.log`. One function process runs at a time.

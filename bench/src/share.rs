@@ -4,12 +4,18 @@
 //! memory size itself as a hard limit (`memory.limit_in_bytes`). Only the
 //! function runs inside; the bench's engine, proxy and Runtime API do not.
 //!
+//! Init runs at full CPU by default, and the share starts with the first
+//! `next` request: Lambda runs init code faster than handler code below 3 GB
+//! (measured by Luc van Donkersgoed, "Lambda Cold Starts and Bootstrap
+//! Code", 2022), and Python's boto3 could not start in 10 s at 7 % of a core.
+//! `--throttle-init` throttles init too.
+//!
 //! The model's limits (BENCHMARKS.md, Method): Lambda's scheduler period is
 //! not published; a quota granted per 20 ms period lets a short burst run
 //! at full speed and then waits, which is how a throttled cgroup behaves,
 //! but Firecracker's vCPU and the host's load are not modelled.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The memory size that gets one full vCPU.
 pub const FULL_VCPU_MB: u32 = 1769;
@@ -58,14 +64,18 @@ impl Share {
         self.groups.as_ref().map(|_| share(self.memory_mb))
     }
 
-    /// Moves process `pid` into this size's limits.
-    pub fn enter(&self, pid: u32) -> Result<(), String> {
-        if let Some((cpu, memory)) = &self.groups {
-            for dir in [cpu, memory] {
-                std::fs::write(dir.join("cgroup.procs"), pid.to_string()).map_err(|e| format!("{}: {e}", dir.display()))?;
-            }
-        }
-        Ok(())
+    /// Moves process `pid` (all its threads) under this size's memory limit.
+    pub fn enter_memory(&self, pid: u32) -> Result<(), String> {
+        self.groups.as_ref().map_or(Ok(()), |(_, memory)| Self::enter(memory, pid))
+    }
+
+    /// Moves process `pid` (all its threads) into this size's CPU share.
+    pub fn enter_cpu(&self, pid: u32) -> Result<(), String> {
+        self.groups.as_ref().map_or(Ok(()), |(cpu, _)| Self::enter(cpu, pid))
+    }
+
+    fn enter(group: &Path, pid: u32) -> Result<(), String> {
+        std::fs::write(group.join("cgroup.procs"), pid.to_string()).map_err(|e| format!("{}: {e}", group.display()))
     }
 
     /// Starts counting memory-limit hits afresh (before each function).
