@@ -87,10 +87,19 @@ fn options() -> Options {
         eprintln!("bench: unknown option {unknown}\n{USAGE}");
         std::process::exit(2);
     }
-    let value = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let value = |name: &str| args.iter().position(|a| a == name).map(|i| args.get(i + 1).cloned().unwrap_or_default());
+    // A bad value is refused, not replaced by the default.
+    let refuse = |name: &str, v: &str| -> ! {
+        eprintln!("bench: {name} {v:?} is not a valid value (counts are whole numbers; memory sizes 128-10240 MB)\n{USAGE}");
+        std::process::exit(2);
+    };
+    let number = |name: &str, default: usize| value(name).map_or(default, |v| v.parse().unwrap_or_else(|_| refuse(name, &v)));
+    let memory = value("--memory").unwrap_or_else(|| "128,256,512,1024,1769".into());
+    let memory: Vec<u32> =
+        memory.split(',').map(|m| m.trim().parse().ok().filter(|mb| (128..=10_240).contains(mb)).unwrap_or_else(|| refuse("--memory", m))).collect();
     Options {
-        cold: value("--cold").and_then(|v| v.parse().ok()).unwrap_or(20),
-        warm: value("--warm").and_then(|v| v.parse().ok()).unwrap_or(2000),
+        cold: number("--cold", 20),
+        warm: number("--warm", 2000),
         only: value("--only").map(|v| v.split(',').map(str::to_string).collect()),
         build: !args.iter().any(|a| a == "--no-build"),
         write: !args.iter().any(|a| a == "--no-write"),
@@ -99,7 +108,7 @@ fn options() -> Options {
         profile: value("--bin-profile").unwrap_or_else(|| "release".into()),
         peers: !args.iter().any(|a| a == "--no-peers"),
         throttle_init: args.iter().any(|a| a == "--throttle-init"),
-        memory: value("--memory").unwrap_or_else(|| "128,256,512,1024,1769".into()).split(',').filter_map(|m| m.trim().parse().ok()).collect(),
+        memory,
     }
 }
 
@@ -242,6 +251,11 @@ fn deployed_sizes() -> std::collections::BTreeMap<String, u32> {
     template.functions.iter().map(|f| (f.handler.clone(), f.memory_mb)).collect()
 }
 
+/// template.yaml's MemorySize per function, as the run recorded it.
+fn deployed_map(meta: &serde_json::Value) -> std::collections::HashMap<String, u32> {
+    meta["deployed_sizes"].as_object().into_iter().flatten().filter_map(|(f, mb)| Some((f.clone(), u32::try_from(mb.as_u64()?).ok()?))).collect()
+}
+
 /// The rows at each function's deployed size (or its first size measured).
 fn at_deployed_size(rows: &[Row], meta: &serde_json::Value) -> Vec<Row> {
     let deployed = |function: &str| meta["deployed_sizes"][function].as_u64().unwrap_or(128) as u32;
@@ -263,7 +277,7 @@ fn publish(all: &[Row], meta: &serde_json::Value, write: bool) -> Result<(), Str
     let latest = format!(
         "{}\n{}\n### By memory size\n\n{}\n### Power tuning\n\nPrices: {}. Each cell is the warm p50 and what a million invocations cost at it; the choice is the fastest size within {:.0} % of the cheapest.\n\n{}\n{}\n### Peers: `GET /posts/{{postId}}` on Node.js and Python\n\nRatios are the peer's figure over Quire's `get-post` at the same size.\n\n{}\n",
         report::markdown_table(rows),
-        report::targets(rows, all, BASELINE),
+        report::targets(rows, all, BASELINE, &deployed_map(meta)),
         report::by_memory_table(all),
         power::PRICES,
         power::COST_TOLERANCE * 100.0,
@@ -697,9 +711,10 @@ const REPRODUCE: &str = "\
 ```sh
 # arm64 zips (optional; the bench reports the sizes it finds). cargo-lambda from PyPI brings zig.
 python3 -m venv target/lambda-venv && target/lambda-venv/bin/pip install cargo-lambda
-PATH=$PWD/target/lambda-venv/bin:$PATH cargo lambda build --release --arm64 -p functions -p bench-lambdas
+PATH=$PWD/target/lambda-venv/bin:$PATH cargo lambda build --release --arm64 --output-format zip -p functions -p bench-lambdas
 # the benchmark: builds the x86_64 release binaries, then runs each function at each memory size (as root, for the cgroups)
-cargo run --profile bench-local -p bench                    # --cold 20 --warm 2000 --memory 128,1769 --only get-post,get-me --no-build
+cargo run --profile bench-local -p bench                    # -- --help: --cold, --warm, --memory, --only, --no-build, --throttle-init…
+# the published run (2026-12-03): cargo run --profile bench-local -p bench -- --no-build --cold 10 --warm 2000
 # the stream processor's figures (bench/results/stream-bench.md)
 cargo run --profile bench-local -p local --bin stream-bench
 ```

@@ -74,12 +74,16 @@ impl Row {
         ["GetItem", "PutItem", "UpdateItem", "DeleteItem"].contains(&self.calls.as_str())
     }
 
-    /// One request that reads or writes one item or one item collection
-    /// (get-post's Query reads its card and body together).
+    /// One request for one item or one item collection: a single-item call,
+    /// or a Query that is not a listing (get-post's reads its card and body
+    /// together; every listing route is named `list-…`).
     pub fn one_request(&self) -> bool {
-        self.single_item() || self.calls == "Query"
+        self.single_item() || (self.calls == "Query" && !self.function.starts_with("list-"))
     }
 }
+
+/// Lambda's MemorySize when a function and Globals name none.
+pub const DEFAULT_MEMORY_MB: u32 = 128;
 
 /// The README's access-pattern table: route (or "authorizer") → calls as the
 /// bench writes them (`GetItem,PutItem`, `none`).
@@ -218,70 +222,82 @@ pub fn markdown_table(rows: &[Row]) -> String {
 }
 
 /// Each target, met or missed, with the numbers. `rows` holds each function
-/// at its deployed size; `all` every size measured, for the yardsticks
-/// (hello-world for init, `health` for CPU) at that same size.
-pub fn targets(rows: &[Row], all: &[Row], baseline: &str) -> String {
+/// at its deployed size (`deployed`: template.yaml's MemorySize); `all`
+/// every size measured, for the yardsticks (hello-world for init, `health`
+/// for CPU) at that same size.
+pub fn targets(rows: &[Row], all: &[Row], baseline: &str, deployed: &HashMap<String, u32>) -> String {
     let functions: Vec<&Row> = rows.iter().filter(|r| r.function != baseline && !r.experiment && r.error.is_none()).collect();
     let at_size = |function: &str, memory_mb: u32| all.iter().find(|r| r.function == function && r.memory_mb == memory_mb && r.error.is_none());
     let mut out = String::from("| target | result | worst |\n| --- | --- | --- |\n");
-    let mut line = |target: &str, misses: Vec<String>, worst: String| {
-        let result = if misses.is_empty() { "**met** by all".to_string() } else { format!("**missed** by {}", misses.join(", ")) };
+    let mut line = |target: &str, misses: Vec<String>, unjudged: Vec<String>, worst: String| {
+        let mut result = if misses.is_empty() { "**met** by all".to_string() } else { format!("**missed** by {}", misses.join(", ")) };
+        if !unjudged.is_empty() {
+            result += &format!("; not judged (no yardstick at that size): {}", unjudged.join(", "));
+        }
         out += &format!("| {target} | {result} | {worst} |\n");
     };
-    // Against hello-world at the same size: both get the same CPU share.
-    let init_ratio = |r: &Row| at_size(baseline, r.memory_mb).map(|b| (r.init_median_ms / b.init_median_ms, b));
-    let worst = functions.iter().filter_map(|r| init_ratio(r).map(|(x, b)| (r, x, b))).max_by(|a, b| a.1.total_cmp(&b.1));
+    // A ratio to a yardstick's figure at the same size, when it has one.
+    let ratio = |value: f64, yardstick: Option<f64>| yardstick.filter(|y| *y > 0.0 && y.is_finite()).map(|y| value / y);
+
+    // Init against hello-world at the same size: both get the same CPU share.
+    let init_ratio = |r: &Row| ratio(r.init_median_ms, at_size(baseline, r.memory_mb).map(|b| b.init_median_ms));
+    let unjudged =
+        |judge: &dyn Fn(&Row) -> Option<f64>, of: &[&Row]| of.iter().filter(|r| judge(r).is_none()).map(|r| r.function.clone()).collect::<Vec<_>>();
+    let worst = functions.iter().filter_map(|r| init_ratio(r).map(|x| (r, x))).max_by(|a, b| a.1.total_cmp(&b.1));
     line(
         "init median ≤ 1.5 × hello-world's at the same memory size",
         functions
             .iter()
             .filter_map(|r| {
-                init_ratio(r).filter(|(x, _)| *x > 1.5).map(|(x, b)| {
-                    format!("{} ({} ms vs {} ms at {} MB, {x:.2}×)", r.function, ms(r.init_median_ms), ms(b.init_median_ms), r.memory_mb)
-                })
+                init_ratio(r).filter(|x| *x > 1.5).map(|x| format!("{} ({} ms at {} MB, {x:.2}×)", r.function, ms(r.init_median_ms), r.memory_mb))
             })
             .collect(),
-        worst.map_or(String::new(), |(r, x, b)| {
-            let min_ratio = |r: &&Row| at_size(baseline, r.memory_mb).filter(|b| b.init_min_ms > 0.0).map_or(0.0, |b| r.init_min_ms / b.init_min_ms);
+        unjudged(&init_ratio, &functions),
+        worst.map_or(String::new(), |(r, x)| {
+            let min_ratio = |r: &Row| ratio(r.init_min_ms, at_size(baseline, r.memory_mb).map(|b| b.init_min_ms)).unwrap_or(0.0);
             let slowest_min = functions.iter().max_by(|a, b| min_ratio(a).total_cmp(&min_ratio(b))).unwrap_or(r);
             // Minima show the cost without the shared machine's queueing.
             format!(
-                "{}: {} ms vs {} ms at {} MB ({x:.2}×); by minimum: {} {:.2}×",
+                "{}: {} ms at {} MB ({x:.2}×); by minimum: {} {:.2}×",
                 r.function,
                 ms(r.init_median_ms),
-                ms(b.init_median_ms),
                 r.memory_mb,
                 slowest_min.function,
-                min_ratio(slowest_min),
+                min_ratio(slowest_min)
             )
         }),
     );
+
     // CPU per warm invocation against health's at the same size, in one run.
-    let one_request: Vec<&&Row> = functions.iter().filter(|r| r.one_request()).collect();
-    let cpu_ratio = |r: &Row| at_size("health", r.memory_mb).map(|h| r.cpu_per_invocation_us / h.cpu_per_invocation_us);
-    let worst = one_request.iter().filter_map(|r| cpu_ratio(r).map(|x| (r, x))).max_by(|a, b| a.1.total_cmp(&b.1));
-    let best = one_request.iter().filter_map(|r| cpu_ratio(r).map(|x| (r, x))).min_by(|a, b| a.1.total_cmp(&b.1));
+    let one_request: Vec<&Row> = functions.iter().copied().filter(|r| r.one_request()).collect();
+    let cpu_ratio = |r: &Row| ratio(r.cpu_per_invocation_us, at_size("health", r.memory_mb).map(|h| h.cpu_per_invocation_us));
+    let judged: Vec<(&Row, f64)> = one_request.iter().filter_map(|r| cpu_ratio(r).map(|x| (*r, x))).collect();
+    let worst = judged.iter().max_by(|a, b| a.1.total_cmp(&b.1));
+    let best = judged.iter().min_by(|a, b| a.1.total_cmp(&b.1));
     line(
         &format!(
-            "CPU per warm invocation ≤ 2 × `health`'s at the same size, routes of one single-item request ({})",
+            "CPU per warm invocation ≤ 2 × `health`'s at the same size, routes of one request for one item ({})",
             one_request.iter().map(|r| r.function.as_str()).collect::<Vec<_>>().join(", ")
         ),
-        one_request.iter().filter_map(|r| cpu_ratio(r).filter(|x| *x > 2.0).map(|x| format!("{} ({x:.1}×)", r.function))).collect(),
+        judged.iter().filter(|(_, x)| *x > 2.0).map(|(r, x)| format!("{} ({x:.1}×)", r.function)).collect(),
+        unjudged(&cpu_ratio, &one_request),
         match (worst, best) {
             (Some((w, wx)), Some((b, bx))) => format!("{}: {wx:.1}×; best {}: {bx:.1}×", w.function, b.function),
             _ => String::new(),
         },
     );
+
     // MemorySize as power tuning chose it in this run.
     let mismatched: Vec<String> = functions
         .iter()
         .filter_map(|r| {
             let sizes: Vec<&Row> = all.iter().filter(|a| a.function == r.function).collect();
             let (chosen, _) = crate::power::choice(&sizes)?;
-            (sizes.len() > 1 && chosen != r.memory_mb).then(|| format!("{} ({} MB deployed, {chosen} MB chosen)", r.function, r.memory_mb))
+            let deployed = deployed.get(&r.function).copied().unwrap_or(DEFAULT_MEMORY_MB);
+            (sizes.len() > 1 && chosen != deployed).then(|| format!("{} ({deployed} MB deployed, {chosen} MB chosen)", r.function))
         })
         .collect();
-    line("template.yaml's MemorySize is power tuning's choice", mismatched, String::new());
+    line("template.yaml's MemorySize is power tuning's choice", mismatched, Vec::new(), String::new());
     let zip_limit = 4_000_000;
     let worst = functions.iter().filter_map(|r| r.zip_arm64_bytes.map(|z| (r, z))).max_by_key(|(_, z)| *z);
     // Cross-building all 32 is slow; the target is judged on those built.
@@ -289,18 +305,30 @@ pub fn targets(rows: &[Row], all: &[Row], baseline: &str) -> String {
     line(
         &format!("zipped arm64 bootstrap ≤ 4 MB (4,000,000 bytes), {built} of {} functions built for arm64", functions.len()),
         functions.iter().filter_map(|r| r.zip_arm64_bytes.filter(|z| *z > zip_limit).map(|z| format!("{} ({} MiB)", r.function, mb(z)))).collect(),
+        Vec::new(),
         worst.map_or("none built".into(), |(r, z)| format!("{}: {} MiB ({z} bytes)", r.function, mb(z))),
     );
+    // At every size measured: the memory limit is the size itself.
     let rss_limit = 32 * 1024;
-    let worst = functions.iter().max_by_key(|r| r.peak_rss_kib);
+    let every_size: Vec<&Row> = all.iter().filter(|r| r.function != baseline && !r.experiment && r.error.is_none()).collect();
+    let worst = every_size.iter().max_by_key(|r| r.peak_rss_kib);
     line(
-        "peak RSS ≤ 32 MiB after the warm run",
-        functions
+        "peak RSS ≤ 32 MiB after the warm run, and no memory-limit hit, at every size",
+        every_size
             .iter()
-            .filter(|r| r.peak_rss_kib > rss_limit)
-            .map(|r| format!("{} ({:.1} MiB)", r.function, r.peak_rss_kib as f64 / 1024.0))
+            .filter(|r| r.peak_rss_kib > rss_limit || r.memory_limit_hits.is_some_and(|h| h > 0))
+            .map(|r| {
+                format!(
+                    "{} at {} MB ({:.1} MiB, {} limit hits)",
+                    r.function,
+                    r.memory_mb,
+                    r.peak_rss_kib as f64 / 1024.0,
+                    r.memory_limit_hits.unwrap_or(0)
+                )
+            })
             .collect(),
-        worst.map_or(String::new(), |r| format!("{}: {:.1} MiB", r.function, r.peak_rss_kib as f64 / 1024.0)),
+        Vec::new(),
+        worst.map_or(String::new(), |r| format!("{}: {:.1} MiB at {} MB", r.function, r.peak_rss_kib as f64 / 1024.0, r.memory_mb)),
     );
     let single: Vec<&&Row> = functions.iter().filter(|r| r.single_item()).collect();
     let worst = single.iter().max_by(|a, b| a.overhead_vs_raw_p50_us().total_cmp(&b.overhead_vs_raw_p50_us()));
@@ -315,6 +343,7 @@ pub fn targets(rows: &[Row], all: &[Row], baseline: &str) -> String {
             .filter(|r| r.overhead_vs_raw_p50_us() > 300.0)
             .map(|r| format!("{} ({} µs)", r.function, us(r.overhead_vs_raw_p50_us())))
             .collect(),
+        Vec::new(),
         match (worst, worst_vs_engine) {
             (Some(r), Some(e)) => format!(
                 "{}: {} µs; against the engine's time alone (stricter): {} {} µs",
@@ -331,7 +360,7 @@ pub fn targets(rows: &[Row], all: &[Row], baseline: &str) -> String {
         .filter(|r| r.documented_calls.as_ref().is_some_and(|d| *d != r.calls))
         .map(|r| format!("{} ({} vs {})", r.function, r.calls, r.documented_calls.as_deref().unwrap_or_default()))
         .collect();
-    line("DynamoDB calls per route as in README's access-pattern table", differing, String::new());
+    line("DynamoDB calls per route as in README's access-pattern table", differing, Vec::new(), String::new());
     out
 }
 
@@ -384,13 +413,40 @@ mod tests {
         let fast = Row { cpu_per_invocation_us: 150.0, ..fast };
         let slow = Row { cpu_per_invocation_us: 350.0, ..slow };
         let rows = [baseline, health, fast, slow];
-        let text = targets(&rows, &rows, "hello");
-        assert!(text.contains("**missed** by b (4.0 ms vs 2.0 ms at 0 MB, 2.00×)"), "{text}");
-        assert!(text.contains("routes of one single-item request (a, b) | **missed** by b (3.5×) | b: 3.5×; best a: 1.5×"), "{text}");
+        let text = targets(&rows, &rows, "hello", &HashMap::new());
+        assert!(text.contains("**missed** by b (4.0 ms at 0 MB, 2.00×)"), "{text}");
+        assert!(text.contains("routes of one request for one item (a, b) | **missed** by b (3.5×) | b: 3.5×; best a: 1.5×"), "{text}");
         // Judged on the raw call (600 − 200), the engine-only figure shown too.
         assert!(text.contains("**missed** by b (400 µs)"), "{text}");
         assert!(text.contains("(stricter): b 480 µs"), "{text}");
         assert!(text.contains("2 of 3 functions built for arm64 | **met** by all"), "{text}");
+    }
+
+    #[test]
+    fn yardsticks_are_taken_at_the_same_size_and_a_missing_one_is_said() {
+        let row = |function: &str, memory_mb: u32, init_median_ms: f64, cpu_per_invocation_us: f64| Row {
+            function: function.into(),
+            memory_mb,
+            init_median_ms,
+            cpu_per_invocation_us,
+            calls: if function == "a" { "GetItem".into() } else { "none".into() },
+            ..Row::default()
+        };
+        // hello-world starts in 2 ms at 128 MB and 4 ms at 256 MB; `a` takes 5 ms at both.
+        let all = [
+            row("hello", 128, 2.0, 0.0),
+            row("hello", 256, 4.0, 0.0),
+            row("health", 128, 0.0, 100.0),
+            row("a", 128, 5.0, 300.0),
+            row("a", 256, 5.0, 300.0),
+        ];
+        let at_128 = targets(&[all[0].clone(), all[3].clone()], &all, "hello", &HashMap::new());
+        assert!(at_128.contains("**missed** by a (5.0 ms at 128 MB, 2.50×)"), "{at_128}");
+        assert!(at_128.contains("**missed** by a (3.0×)"), "{at_128}");
+        let at_256 = targets(&[all[1].clone(), all[4].clone()], &all, "hello", &HashMap::new());
+        assert!(at_256.contains("same memory size | **met** by all |"), "{at_256}");
+        // No health at 256 MB: said, not counted as met silently.
+        assert!(at_256.contains("**met** by all; not judged (no yardstick at that size): a"), "{at_256}");
     }
 
     #[test]
@@ -405,9 +461,10 @@ mod tests {
         // At 128 MB, 10 ms bills $0.2167/M; at 256 MB, 1 ms bills $0.2033/M.
         let all = [row("hello", 128, 100.0), row("hello", 256, 100.0), row("a", 128, 10_000.0), row("a", 256, 1_000.0)];
         let deployed_at_128 = [all[0].clone(), all[2].clone()];
-        let text = targets(&deployed_at_128, &all, "hello");
+        let text = targets(&deployed_at_128, &all, "hello", &HashMap::new());
         assert!(text.contains("MemorySize is power tuning's choice | **missed** by a (128 MB deployed, 256 MB chosen)"), "{text}");
         let deployed_at_256 = [all[1].clone(), all[3].clone()];
-        assert!(targets(&deployed_at_256, &all, "hello").contains("MemorySize is power tuning's choice | **met** by all"));
+        let template = HashMap::from([("a".to_string(), 256)]);
+        assert!(targets(&deployed_at_256, &all, "hello", &template).contains("MemorySize is power tuning's choice | **met** by all"));
     }
 }

@@ -69,9 +69,20 @@ impl Share {
         self.groups.as_ref().map_or(Ok(()), |(_, memory)| Self::enter(memory, pid))
     }
 
-    /// Moves process `pid` (all its threads) into this size's CPU share.
+    /// Moves process `pid` (all its threads) into this size's CPU share,
+    /// with any process it started meanwhile under the memory limit (a
+    /// profiler that forks, such as `perf stat`, runs the function as its child).
     pub fn enter_cpu(&self, pid: u32) -> Result<(), String> {
-        self.groups.as_ref().map_or(Ok(()), |(cpu, _)| Self::enter(cpu, pid))
+        let Some((cpu, memory)) = &self.groups else {
+            return Ok(());
+        };
+        Self::enter(cpu, pid)?;
+        let others = std::fs::read_to_string(memory.join("cgroup.procs")).unwrap_or_default();
+        for other in others.lines().filter_map(|l| l.trim().parse::<u32>().ok()).filter(|p| *p != pid) {
+            // One that has ended meanwhile cannot be moved, and needs not be.
+            let _ = Self::enter(cpu, other);
+        }
+        Ok(())
     }
 
     fn enter(group: &Path, pid: u32) -> Result<(), String> {
