@@ -257,8 +257,8 @@ fn deployed_map(meta: &serde_json::Value) -> std::collections::HashMap<String, u
 }
 
 /// The rows at each function's deployed size (or its first size measured).
-fn at_deployed_size(rows: &[Row], meta: &serde_json::Value) -> Vec<Row> {
-    let deployed = |function: &str| meta["deployed_sizes"][function].as_u64().unwrap_or(128) as u32;
+fn at_deployed_size(rows: &[Row], deployed: &std::collections::HashMap<String, u32>) -> Vec<Row> {
+    let deployed = |function: &str| deployed.get(function).copied().unwrap_or(report::DEFAULT_MEMORY_MB);
     let mut chosen: Vec<Row> = Vec::new();
     for row in rows {
         match chosen.iter_mut().find(|r| r.function == row.function) {
@@ -272,12 +272,13 @@ fn at_deployed_size(rows: &[Row], meta: &serde_json::Value) -> Vec<Row> {
 
 /// Prints the tables and, with `write`, writes the result files.
 fn publish(all: &[Row], meta: &serde_json::Value, write: bool) -> Result<(), String> {
-    let rows = &at_deployed_size(all, meta);
+    let deployed = deployed_map(meta);
+    let rows = &at_deployed_size(all, &deployed);
     let peer_names: Vec<&str> = peers::PEERS.iter().map(|(p, _)| *p).collect();
     let latest = format!(
         "{}\n{}\n### By memory size\n\n{}\n### Power tuning\n\nPrices: {}. Each cell is the warm p50 and what a million invocations cost at it; the choice is the fastest size within {:.0} % of the cheapest.\n\n{}\n{}\n### Peers: `GET /posts/{{postId}}` on Node.js and Python\n\nRatios are the peer's figure over Quire's `get-post` at the same size.\n\n{}\n",
         report::markdown_table(rows),
-        report::targets(rows, all, BASELINE, &deployed_map(meta)),
+        report::targets(rows, all, BASELINE, &deployed),
         report::by_memory_table(all),
         power::PRICES,
         power::COST_TOLERANCE * 100.0,
